@@ -1,0 +1,362 @@
+//! The service catalog (R1): departments and service items with every field of
+//! a public guide (办事指南, the six disclosures of R1.2).
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+use crate::calendar::{LimitUnit, TimeLimit};
+use crate::staff::Role;
+
+macro_rules! keyed_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $key:literal, $label:literal;)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            /// The stable key used in the database, the API and files.
+            pub fn key(self) -> &'static str { match self { $($name::$variant => $key),* } }
+            /// The Chinese name shown to people.
+            pub fn label(self) -> &'static str { match self { $($name::$variant => $label),* } }
+            /// Accepts the key or the Chinese name.
+            pub fn parse(s: &str) -> Option<Self> {
+                let s = s.trim();
+                Self::ALL.iter().copied().find(|v| v.key() == s || v.label() == s)
+            }
+        }
+    };
+}
+
+keyed_enum!(
+    /// Administrative level of a department or hall (R2.6).
+    RegionLevel {
+        County = "county", "县级";
+        Township = "township", "乡镇";
+        Village = "village", "村（社区）";
+    }
+);
+
+keyed_enum!(
+    /// The legal kind of an item (事项类型).
+    ItemType {
+        License = "license", "行政许可";
+        Confirmation = "confirmation", "行政确认";
+        PublicService = "public_service", "公共服务";
+        Payment = "payment", "行政给付";
+        Adjudication = "adjudication", "行政裁决";
+        Other = "other", "其他行政权力";
+    }
+);
+
+keyed_enum!(
+    /// Handling category (办件类型, R1.3).
+    HandlingCategory {
+        Instant = "instant", "即办件";
+        OneReview = "one_review", "一审一核件";
+        Promised = "promised", "承诺件";
+        Joint = "joint", "联办件";
+        Escalated = "escalated", "上报件";
+        Agent = "agent", "代办件";
+    }
+);
+
+keyed_enum!(
+    /// Who the item serves.
+    Target {
+        Personal = "personal", "个人";
+        Enterprise = "enterprise", "法人";
+        Both = "both", "个人和法人";
+    }
+);
+
+keyed_enum!(
+    /// Publication state: only published items take applications (R1.1).
+    ItemStatus {
+        Draft = "draft", "草稿";
+        Published = "published", "已发布";
+        Suspended = "suspended", "暂停办理";
+    }
+);
+
+/// A material the applicant hands in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Material {
+    pub name: String,
+    pub required: bool,
+    pub originals: u32,
+    pub copies: u32,
+    /// Why the material is needed (设定依据 / 用途).
+    pub reason: String,
+    /// File id of the blank form template, if any.
+    #[serde(default)]
+    pub template_file: Option<i64>,
+    /// File id of a filled sample, if any.
+    #[serde(default)]
+    pub sample_file: Option<i64>,
+}
+
+/// A fee of the item (R12.1). Amounts are in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fee {
+    pub name: String,
+    /// The standard as published, e.g. "住宅类每件80元".
+    pub standard: String,
+    pub amount_fen: i64,
+    pub lower_bound_fen: i64,
+    pub legal_basis: String,
+}
+
+/// A step of the back-office flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub name: String,
+    pub role: Role,
+    /// Working days allowed for this step (0 = the same day).
+    pub limit_days: u32,
+}
+
+/// The guide of a service item: everything the public page discloses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guide {
+    pub name: String,
+    /// 事项编码: opaque string.
+    pub code: String,
+    /// 实施编码: opaque string.
+    pub implementing_code: String,
+    pub item_type: ItemType,
+    pub category: HandlingCategory,
+    pub target: Target,
+    pub statutory_limit: TimeLimit,
+    pub promised_limit: TimeLimit,
+    pub legal_basis: String,
+    pub conditions: Vec<String>,
+    pub materials: Vec<Material>,
+    pub fees: Vec<Fee>,
+    pub steps: Vec<Step>,
+    /// On-site visits the applicant needs: 0, 1 or 2.
+    pub visits: u32,
+    pub location: String,
+    pub office_hours: String,
+    pub contact_phone: String,
+    pub complaint_phone: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub life_events: Vec<String>,
+}
+
+impl Guide {
+    /// Checks every field; returns all problems at once so a form or an import
+    /// can show them together.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut need = |field: &str, value: &str, label: &str| {
+            if value.trim().is_empty() {
+                errors.push(FieldError::new(field, format!("{label}不能为空")));
+            }
+        };
+        need("name", &self.name, "事项名称");
+        need("code", &self.code, "事项编码");
+        need("implementing_code", &self.implementing_code, "实施编码");
+        need("legal_basis", &self.legal_basis, "设定依据");
+        need("location", &self.location, "办理地点");
+        need("office_hours", &self.office_hours, "办理时间");
+        need("contact_phone", &self.contact_phone, "咨询电话");
+        need("complaint_phone", &self.complaint_phone, "投诉电话");
+        if self.name.chars().count() > 200 {
+            errors.push(FieldError::new("name", "事项名称不得超过200字"));
+        }
+        if let Err(e) = self.statutory_limit.validate("statutory_limit") {
+            errors.push(e);
+        }
+        if let Err(e) = self.promised_limit.validate("promised_limit") {
+            errors.push(e);
+        }
+        if self.promised_limit.unit == self.statutory_limit.unit
+            && self.promised_limit.amount > self.statutory_limit.amount
+        {
+            errors.push(FieldError::new(
+                "promised_limit",
+                "承诺时限不得长于法定时限",
+            ));
+        }
+        if self.visits > 2 {
+            errors.push(FieldError::new("visits", "到办事现场次数只能是0、1或2次"));
+        }
+        if self.materials.is_empty() {
+            errors.push(FieldError::new("materials", "申请材料清单不能为空"));
+        }
+        for (i, m) in self.materials.iter().enumerate() {
+            if m.name.trim().is_empty() {
+                errors.push(FieldError::new(
+                    format!("materials[{i}].name"),
+                    "材料名称不能为空",
+                ));
+            }
+        }
+        for (i, f) in self.fees.iter().enumerate() {
+            if f.name.trim().is_empty() {
+                errors.push(FieldError::new(
+                    format!("fees[{i}].name"),
+                    "收费项目名称不能为空",
+                ));
+            }
+            if f.lower_bound_fen < 0 || f.amount_fen < f.lower_bound_fen {
+                errors.push(FieldError::new(
+                    format!("fees[{i}].amount_fen"),
+                    "收费标准须不低于收费下限，且不能为负数",
+                ));
+            }
+        }
+        for (i, s) in self.steps.iter().enumerate() {
+            if s.name.trim().is_empty() {
+                errors.push(FieldError::new(
+                    format!("steps[{i}].name"),
+                    "环节名称不能为空",
+                ));
+            }
+            if !matches!(s.role, Role::Handler | Role::Reviewer | Role::Approver) {
+                errors.push(FieldError::new(
+                    format!("steps[{i}].role"),
+                    "环节岗位只能是承办、审核或批准",
+                ));
+            }
+        }
+        if self.category != HandlingCategory::Instant && self.steps.is_empty() {
+            errors.push(FieldError::new("steps", "除即办件外，事项须设置办理环节"));
+        }
+        if self.promised_limit.unit == LimitUnit::WorkingDays {
+            let sum: u32 = self.steps.iter().map(|s| s.limit_days).sum();
+            if sum > self.promised_limit.amount {
+                errors.push(FieldError::new(
+                    "steps",
+                    format!("各环节时限之和（{sum}个工作日）超过承诺时限"),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// How much shorter the promised limit is than the statutory one, in percent
+    /// ("比法定时限压缩 X%"), when both are in the same unit.
+    pub fn compression_percent(&self) -> Option<u32> {
+        if self.promised_limit.unit != self.statutory_limit.unit || self.statutory_limit.amount == 0
+        {
+            return None;
+        }
+        let saved = self
+            .statutory_limit
+            .amount
+            .saturating_sub(self.promised_limit.amount);
+        Some((saved * 100 + self.statutory_limit.amount / 2) / self.statutory_limit.amount)
+    }
+
+    pub fn is_free(&self) -> bool {
+        self.fees.iter().all(|f| f.amount_fen == 0)
+    }
+}
+
+/// Formats an amount in fen as yuan, e.g. 8050 -> "80.50元".
+pub fn yuan(fen: i64) -> String {
+    if fen % 100 == 0 {
+        format!("{}元", fen / 100)
+    } else {
+        format!("{}.{:02}元", fen / 100, fen % 100)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample_guide() -> Guide {
+        Guide {
+            name: "食品经营许可（新办）".into(),
+            code: "000117001000".into(),
+            implementing_code: "11430423MB1234567X4000117001000".into(),
+            item_type: ItemType::License,
+            category: HandlingCategory::Promised,
+            target: Target::Enterprise,
+            statutory_limit: TimeLimit::working_days(20),
+            promised_limit: TimeLimit::working_days(5),
+            legal_basis: "《中华人民共和国食品安全法》第三十五条".into(),
+            conditions: vec!["具有与经营的食品品种、数量相适应的经营场所".into()],
+            materials: vec![Material {
+                name: "食品经营许可申请书".into(),
+                required: true,
+                originals: 1,
+                copies: 0,
+                reason: "申请人申请意愿的书面表示".into(),
+                template_file: None,
+                sample_file: None,
+            }],
+            fees: vec![],
+            steps: vec![
+                Step {
+                    name: "承办".into(),
+                    role: Role::Handler,
+                    limit_days: 2,
+                },
+                Step {
+                    name: "审核".into(),
+                    role: Role::Reviewer,
+                    limit_days: 2,
+                },
+                Step {
+                    name: "批准".into(),
+                    role: Role::Approver,
+                    limit_days: 1,
+                },
+            ],
+            visits: 1,
+            location: "衡山县政务服务中心一楼B区".into(),
+            office_hours: "工作日 8:30-12:00，14:30-17:30".into(),
+            contact_phone: "0734-5822001".into(),
+            complaint_phone: "0734-12345".into(),
+            aliases: vec![],
+            life_events: vec![],
+        }
+    }
+
+    #[test]
+    fn a_complete_guide_is_valid() {
+        assert_eq!(sample_guide().validate(), Ok(()));
+        assert_eq!(sample_guide().compression_percent(), Some(75));
+    }
+
+    #[test]
+    fn a_promised_limit_longer_than_the_statutory_one_is_refused() {
+        let mut guide = sample_guide();
+        guide.promised_limit = TimeLimit::working_days(30);
+        guide.name.clear();
+        let errors = guide.validate().unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"promised_limit"));
+        assert!(fields.contains(&"name"));
+    }
+
+    #[test]
+    fn enums_parse_keys_and_chinese_names() {
+        assert_eq!(
+            HandlingCategory::parse("即办件"),
+            Some(HandlingCategory::Instant)
+        );
+        assert_eq!(
+            HandlingCategory::parse("joint"),
+            Some(HandlingCategory::Joint)
+        );
+        assert_eq!(HandlingCategory::parse("快办件"), None);
+    }
+
+    #[test]
+    fn fees_read_in_yuan() {
+        assert_eq!(yuan(8000), "80元");
+        assert_eq!(yuan(8050), "80.50元");
+    }
+}

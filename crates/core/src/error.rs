@@ -1,0 +1,98 @@
+//! Errors of the domain. Each carries a stable code for programs and a Chinese
+//! message for people; the server maps them to HTTP status codes.
+
+use crate::case::{Action, CaseState};
+
+/// A field of user input that failed validation, with the reason in Chinese.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A rule of the domain that a request broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("action {action:?} is not allowed in state {state:?}")]
+    TransitionRefused { state: CaseState, action: Action },
+    #[error("a supplement was already requested for this application")]
+    SecondSupplement,
+    #[error("the five working days to decide on acceptance have passed")]
+    DeemedAccepted,
+    #[error("the item is not published")]
+    ItemNotPublished,
+    #[error("the actor lacks the role for this action")]
+    RoleRequired { role: &'static str },
+    #[error("the case is assigned to someone else")]
+    NotAssignee,
+    #[error("invalid input: {0}")]
+    Invalid(FieldError),
+}
+
+impl DomainError {
+    /// Stable machine-readable code, part of the API contract.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::TransitionRefused { .. } => "transition_refused",
+            DomainError::SecondSupplement => "second_supplement_refused",
+            DomainError::DeemedAccepted => "deemed_accepted",
+            DomainError::ItemNotPublished => "item_not_published",
+            DomainError::RoleRequired { .. } => "role_required",
+            DomainError::NotAssignee => "not_assignee",
+            DomainError::Invalid(_) => "invalid_input",
+        }
+    }
+
+    /// The message shown to people, in Chinese.
+    pub fn message(&self) -> String {
+        match self {
+            DomainError::TransitionRefused { state, action } => format!(
+                "办件当前状态为“{}”，不能执行“{}”操作",
+                state.label(),
+                action.label()
+            ),
+            DomainError::SecondSupplement => {
+                "该申请已发出过一次性补正告知，不得再次要求补正材料（一次性告知制度）".into()
+            }
+            DomainError::DeemedAccepted => {
+                "自收到申请材料之日起已超过5个工作日，依据《行政许可法》第三十二条视为受理，不能再作不予受理或补正处理".into()
+            }
+            DomainError::ItemNotPublished => "该事项未发布或已暂停办理，不能申请".into(),
+            DomainError::RoleRequired { role } => {
+                format!("您没有“{}”岗位权限，不能执行该操作", crate::staff::Role::label_of(role))
+            }
+            DomainError::NotAssignee => {
+                "该办件不在您的待办中（承办人在岗时，B角不能代为办理）".into()
+            }
+            DomainError::Invalid(e) => e.message.clone(),
+        }
+    }
+
+    /// The input field the error is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            DomainError::Invalid(e) => Some(&e.field),
+            _ => None,
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        DomainError::Invalid(FieldError::new(field, message))
+    }
+}
+
+impl From<FieldError> for DomainError {
+    fn from(e: FieldError) -> Self {
+        DomainError::Invalid(e)
+    }
+}
