@@ -266,7 +266,7 @@ pub struct Suspension {
 }
 
 /// What the state machine needs to know about a case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseFacts {
     pub state: CaseState,
     /// Index of the step in progress (== number of steps done).
@@ -1071,7 +1071,7 @@ pub fn is_id_number(id: &str) -> bool {
 }
 
 /// A case as stored, with the facts the state machine works on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
     pub id: i64,
     pub number: String,
@@ -1102,5 +1102,35 @@ mod applicant_tests {
         assert!(is_id_number("11010519491231002X"));
         assert!(!is_id_number("110105194912310021"));
         assert!(!is_id_number("11010519491231002"));
+    }
+}
+
+/// Checks that a staff member may give `command` on a case of `department_id`
+/// at `facts`, whose current work is assigned to `assignee` (with that
+/// person's absence and B backup). Returns the absent A acted for, if any.
+pub fn authorize(
+    actor: &crate::staff::Actor,
+    command: &Command,
+    facts: &CaseFacts,
+    steps: &[Step],
+    department_id: i64,
+    assignee: Option<(i64, bool, Option<i64>)>,
+) -> Result<Option<i64>, DomainError> {
+    if command.by_applicant() {
+        return Err(DomainError::RoleRequired { role: "applicant" });
+    }
+    if actor.department_id != department_id {
+        return Err(DomainError::NotAssignee);
+    }
+    if let Some(role) = command.required_role(facts, steps) {
+        if !actor.has(role) {
+            return Err(DomainError::RoleRequired { role: role.key() });
+        }
+    }
+    match assignee {
+        Some((id, absent, backup)) => {
+            crate::staff::acting_for(actor.staff_id, Some(id), absent, backup)
+        }
+        None => Ok(None),
     }
 }

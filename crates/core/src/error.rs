@@ -68,11 +68,12 @@ impl DomainError {
                 "自收到申请材料之日起已超过5个工作日，依据《行政许可法》第三十二条视为受理，不能再作不予受理或补正处理".into()
             }
             DomainError::ItemNotPublished => "该事项未发布或已暂停办理，不能申请".into(),
+            DomainError::RoleRequired { role: "applicant" } => "该操作只能由申请人本人办理".into(),
             DomainError::RoleRequired { role } => {
                 format!("您没有“{}”岗位权限，不能执行该操作", crate::staff::Role::label_of(role))
             }
             DomainError::NotAssignee => {
-                "该办件不在您的待办中（承办人在岗时，B角不能代为办理）".into()
+                "该办件不在您的待办中：只能办理本部门、本人（或不在岗A角）的办件".into()
             }
             DomainError::Invalid(e) => e.message.clone(),
         }

@@ -1,1 +1,125 @@
+//! onewindow-store: every SQL statement of onewindow, on SQLite or PostgreSQL.
+//!
+//! Reads go through a connection pool. Writes go through one writer task per
+//! process that commits the jobs of many concurrent requests in one transaction,
+//! each job in its own savepoint, and answers each job only after the commit
+//! (group commit): a refused job undoes only itself, and many transitions share
+//! one fsync. See [`writer`].
 
+pub mod audit;
+pub mod cases;
+pub mod catalog;
+mod db;
+pub mod error;
+pub mod files;
+pub mod idempotency;
+pub mod staff;
+pub mod writer;
+
+pub use db::{Backend, Conn};
+pub use error::StoreError;
+
+use std::sync::Arc;
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+/// The store: a read pool and the writer.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    writer: writer::Writer,
+    region_code: Arc<str>,
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `sqlite:PATH` or `postgres://...`.
+    pub database_url: String,
+    /// The region code that case numbers start with (e.g. 430423).
+    pub region_code: String,
+    /// Most jobs committed in one transaction.
+    pub max_batch: usize,
+}
+
+impl StoreOptions {
+    pub fn new(database_url: impl Into<String>) -> Self {
+        StoreOptions {
+            database_url: database_url.into(),
+            region_code: "430423".into(),
+            max_batch: 256,
+        }
+    }
+}
+
+impl Store {
+    /// Connects, creating the SQLite file if needed. Does not migrate.
+    pub async fn connect(options: &StoreOptions) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = db::normalize_url(&options.database_url)?;
+        let pool_options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 10,
+            })
+            .after_connect(move |conn, _| {
+                Box::pin(async move { db::prepare_connection(backend, conn).await })
+            });
+        let pool = pool_options
+            .connect(&url)
+            .await
+            .map_err(StoreError::backend)?;
+        let writer_conn = db::connect_one(backend, &url).await?;
+        let writer = writer::Writer::start(writer_conn, backend, options.max_batch);
+        Ok(Store {
+            pool,
+            backend,
+            writer,
+            region_code: options.region_code.clone().into(),
+        })
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn region_code(&self) -> &str {
+        &self.region_code
+    }
+
+    /// Runs `job` in the writer's transaction and returns its result once it
+    /// is durably committed.
+    pub async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> futures::future::BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        self.writer.run(job).await
+    }
+
+    /// Closes the pool and stops the writer after its queued jobs.
+    pub async fn close(&self) {
+        self.writer.stop().await;
+        self.pool.close().await;
+    }
+}

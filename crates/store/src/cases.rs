@@ -1,0 +1,617 @@
+//! Cases: submit, apply a command, look up, list, the timeline.
+
+use jiff::Timestamp;
+use onewindow_core::DomainError;
+use onewindow_core::case::{Applicant, Case, CaseFacts, CaseState, Channel, Outcome, Transition};
+use onewindow_core::catalog::ItemStatus;
+use onewindow_core::staff::Role;
+use serde::{Deserialize, Serialize};
+// Dynamic SQL here only splices column lists and placeholders, never input.
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::audit::{self, Entry};
+use crate::catalog::{ServiceItem, load_item};
+use crate::db::{date_text, flag, from_micros, micros, parse_date, parse_opt_date};
+use crate::files::{FileInfo, NewFile, insert_file};
+use crate::idempotency::IdempotencyKey;
+use crate::staff::{StaffMember, load_staff};
+use crate::{Conn, Store, StoreError};
+
+/// An application to file.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub item_id: i64,
+    pub channel: Channel,
+    pub applicant: Applicant,
+    pub form: serde_json::Value,
+    /// Materials handed in: the material's name and the file.
+    pub materials: Vec<(String, NewFile)>,
+    /// The clerk who registered it at the window, if any.
+    pub registered_by: Option<i64>,
+}
+
+/// Who gives a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Staff(i64),
+    Applicant,
+    System,
+}
+
+impl Who {
+    fn audit_actor(self) -> String {
+        match self {
+            Who::Staff(id) => format!("staff:{id}"),
+            Who::Applicant => "applicant".into(),
+            Who::System => "system".into(),
+        }
+    }
+    fn staff_id(self) -> Option<i64> {
+        match self {
+            Who::Staff(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of a case's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    pub id: i64,
+    pub case_id: i64,
+    pub action: String,
+    pub from_state: Option<CaseState>,
+    pub to_state: CaseState,
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<String>,
+    /// The absent A when B acted.
+    pub on_behalf_of: Option<i64>,
+    pub on_behalf_name: Option<String>,
+    pub at: Timestamp,
+    pub detail: serde_json::Value,
+}
+
+/// A command's result: the case after it and the event recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Applied {
+    pub case: Case,
+    pub event: CaseEvent,
+}
+
+/// What a command's decision function sees, loaded in the write transaction.
+#[derive(Debug, Clone)]
+pub struct CaseContext {
+    pub case: Case,
+    pub item: ServiceItem,
+    pub assignee: Option<StaffMember>,
+}
+
+/// A material handed in with a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseMaterial {
+    pub material_name: String,
+    pub file: FileInfo,
+}
+
+/// A query over cases.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub department_id: Option<i64>,
+    pub item_id: Option<i64>,
+    pub state: Option<CaseState>,
+    /// Case number or applicant name, partial.
+    pub text: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const CASE_COLUMNS: &str = "id, number, item_id, department_id, channel, applicant_name, applicant_phone, \
+    applicant_id_number, applicant_org, form, state, step_index, received_on, supplement_requested, \
+    deemed_accepted, clock_start, promised_due, statutory_due, paused_working_days, suspension, outcome, \
+    assignee_id, version, submitted_at, updated_at";
+
+fn case_from(row: &AnyRow) -> Result<Case, StoreError> {
+    let bad =
+        |what: &str, value: &str| StoreError::Backend(format!("bad {what} {value:?} in cases"));
+    let state: String = row.try_get("state")?;
+    let channel: String = row.try_get("channel")?;
+    let form: String = row.try_get("form")?;
+    let suspension: Option<String> = row.try_get("suspension")?;
+    let outcome: Option<String> = row.try_get("outcome")?;
+    let facts = CaseFacts {
+        state: CaseState::parse(&state).ok_or_else(|| bad("state", &state))?,
+        step_index: u32::try_from(row.try_get::<i64, _>("step_index")?).unwrap_or(0),
+        received_on: parse_date(&row.try_get::<String, _>("received_on")?)?,
+        supplement_requested: row.try_get::<i64, _>("supplement_requested")? != 0,
+        deemed_accepted: row.try_get::<i64, _>("deemed_accepted")? != 0,
+        clock_start: parse_opt_date(row.try_get("clock_start")?)?,
+        promised_due: parse_opt_date(row.try_get("promised_due")?)?,
+        statutory_due: parse_opt_date(row.try_get("statutory_due")?)?,
+        paused_working_days: u32::try_from(row.try_get::<i64, _>("paused_working_days")?)
+            .unwrap_or(0),
+        suspension: suspension
+            .map(|s| serde_json::from_str(&s).map_err(|_| bad("suspension", &s)))
+            .transpose()?,
+        outcome: outcome
+            .map(|o| match o.as_str() {
+                "approve" => Ok(Outcome::Approve),
+                "deny" => Ok(Outcome::Deny),
+                _ => Err(bad("outcome", &o)),
+            })
+            .transpose()?,
+    };
+    Ok(Case {
+        id: row.try_get("id")?,
+        number: row.try_get("number")?,
+        item_id: row.try_get("item_id")?,
+        department_id: row.try_get("department_id")?,
+        channel: match channel.as_str() {
+            "online" => Channel::Online,
+            "window" => Channel::Window,
+            _ => return Err(bad("channel", &channel)),
+        },
+        applicant: Applicant {
+            name: row.try_get("applicant_name")?,
+            phone: row.try_get("applicant_phone")?,
+            id_number: row.try_get("applicant_id_number")?,
+            organization: row.try_get("applicant_org")?,
+        },
+        form: serde_json::from_str(&form).map_err(|_| bad("form", &form))?,
+        facts,
+        assignee_id: row.try_get("assignee_id")?,
+        version: row.try_get("version")?,
+        submitted_at: from_micros(row.try_get("submitted_at")?)?,
+        updated_at: from_micros(row.try_get("updated_at")?)?,
+    })
+}
+
+fn event_from(row: &AnyRow) -> Result<CaseEvent, StoreError> {
+    let from: Option<String> = row.try_get("from_state")?;
+    let to: String = row.try_get("to_state")?;
+    let detail: String = row.try_get("detail")?;
+    Ok(CaseEvent {
+        id: row.try_get("id")?,
+        case_id: row.try_get("case_id")?,
+        action: row.try_get("action")?,
+        from_state: from.as_deref().and_then(CaseState::parse),
+        to_state: CaseState::parse(&to)
+            .ok_or_else(|| StoreError::Backend(format!("bad state {to}")))?,
+        actor_id: row.try_get("actor_id")?,
+        actor_name: row.try_get("actor_name")?,
+        on_behalf_of: row.try_get("on_behalf_of")?,
+        on_behalf_name: row.try_get("on_behalf_name")?,
+        at: from_micros(row.try_get("at")?)?,
+        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+const EVENT_SELECT: &str = "SELECT e.id, e.case_id, e.action, e.from_state, e.to_state, e.actor_id, \
+    a.name AS actor_name, e.on_behalf_of, b.name AS on_behalf_name, e.at, e.detail \
+    FROM case_events e LEFT JOIN staff a ON a.id = e.actor_id LEFT JOIN staff b ON b.id = e.on_behalf_of";
+
+async fn load_case(conn: &mut Conn, id: i64) -> Result<Case, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::not_found("case"))?;
+    case_from(&row)
+}
+
+/// The A post holder of `role` in a department: a person holding the role who
+/// is nobody's backup, else anyone holding it.
+async fn post_holder(
+    conn: &mut Conn,
+    department_id: i64,
+    role: Role,
+) -> Result<Option<i64>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.roles, (SELECT COUNT(*) FROM staff a WHERE a.backup_id = s.id) AS backs_up \
+         FROM staff s WHERE s.department_id = $1 ORDER BY s.id",
+    )
+    .bind(department_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut fallback = None;
+    for row in rows {
+        let roles: String = row.try_get("roles")?;
+        if !roles.split(',').any(|r| r == role.key()) {
+            continue;
+        }
+        let id: i64 = row.try_get("id")?;
+        if row.try_get::<i64, _>("backs_up")? == 0 {
+            return Ok(Some(id));
+        }
+        fallback.get_or_insert(id);
+    }
+    Ok(fallback)
+}
+
+/// Routes the case's next work: the window's queue is shared by the
+/// department's clerks; a step goes to its post holder.
+async fn route(
+    conn: &mut Conn,
+    department_id: i64,
+    role: Option<Role>,
+) -> Result<Option<i64>, StoreError> {
+    match role {
+        None | Some(Role::WindowClerk) => Ok(None),
+        Some(role) => post_holder(conn, department_id, role).await,
+    }
+}
+
+async fn insert_event(
+    conn: &mut Conn,
+    case_id: i64,
+    action: &str,
+    from: Option<CaseState>,
+    to: CaseState,
+    who: Who,
+    on_behalf_of: Option<i64>,
+    at: Timestamp,
+    detail: &serde_json::Value,
+) -> Result<CaseEvent, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(case_id)
+    .bind(action)
+    .bind(from.map(|s| s.key()))
+    .bind(to.key())
+    .bind(who.staff_id())
+    .bind(on_behalf_of)
+    .bind(micros(at))
+    .bind(detail.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    let id: i64 = row.try_get("id")?;
+    let row = sqlx::query(AssertSqlSafe(format!("{EVENT_SELECT} WHERE e.id = $1")))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    event_from(&row)
+}
+
+fn version_conflict() -> StoreError {
+    StoreError::Conflict("办件已被他人处理（版本已变化），请刷新后重试".into())
+}
+
+impl Store {
+    /// Files an application for a published item and gives it its number.
+    pub async fn submit_case(
+        &self,
+        new: NewCase,
+        idempotency: Option<IdempotencyKey>,
+        now: Timestamp,
+    ) -> Result<Applied, StoreError> {
+        new.applicant.validate()?;
+        if !new.form.is_object() {
+            return Err(DomainError::invalid("form", "申请表单须为键值对象").into());
+        }
+        let region = self.region_code().to_string();
+        self.write_once(idempotency, now, move |conn| {
+            Box::pin(async move {
+                let item = load_item(conn, new.item_id).await.map_err(|e| match e {
+                    StoreError::NotFound { .. } => StoreError::Domain(DomainError::invalid("item_id", "所申请的事项不存在")),
+                    other => other,
+                })?;
+                if item.status != ItemStatus::Published {
+                    return Err(DomainError::ItemNotPublished.into());
+                }
+                if let Some(clerk) = new.registered_by {
+                    let clerk = load_staff(conn, clerk).await?;
+                    if !clerk.has(Role::WindowClerk) {
+                        return Err(DomainError::RoleRequired { role: Role::WindowClerk.key() }.into());
+                    }
+                }
+                let day = onewindow_core::calendar::civil_date(now);
+                let counter = format!("case:{region}:{}", day.strftime("%Y%m%d"));
+                let seq: i64 = sqlx::query(
+                    "INSERT INTO counters (name, value) VALUES ($1, 1) \
+                     ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+                )
+                .bind(&counter)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("value")?;
+                let number = format!("{region}-{}-{seq:05}", day.strftime("%Y%m%d"));
+                let facts = CaseFacts::submitted(now);
+                let pending = facts.pending_role(&item.guide.steps);
+                let row = sqlx::query(
+                    "INSERT INTO cases (number, item_id, department_id, channel, applicant_name, applicant_phone, \
+                     applicant_id_number, applicant_org, form, state, received_on, pending_role, submitted_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+                )
+                .bind(&number)
+                .bind(item.id)
+                .bind(item.department_id)
+                .bind(new.channel.key())
+                .bind(new.applicant.name.trim())
+                .bind(new.applicant.phone.trim())
+                .bind(new.applicant.id_number.trim())
+                .bind(new.applicant.organization.trim())
+                .bind(new.form.to_string())
+                .bind(facts.state.key())
+                .bind(date_text(facts.received_on))
+                .bind(pending.map(|r| r.key()))
+                .bind(micros(now))
+                .fetch_one(&mut *conn)
+                .await?;
+                let case_id: i64 = row.try_get("id")?;
+                for (material_name, file) in &new.materials {
+                    let info = insert_file(conn, file, now).await?;
+                    sqlx::query("INSERT INTO case_materials (case_id, material_name, file_id, added_at) VALUES ($1, $2, $3, $4)")
+                        .bind(case_id)
+                        .bind(material_name)
+                        .bind(info.id)
+                        .bind(micros(now))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                let who = new.registered_by.map(Who::Staff).unwrap_or(Who::Applicant);
+                let detail = serde_json::json!({
+                    "number": number, "item": item.guide.name, "channel": new.channel.key(),
+                    "materials": new.materials.len(),
+                });
+                let event = insert_event(conn, case_id, "submit", None, CaseState::Submitted, who, None, now, &detail).await?;
+                audit::append(conn, now, Entry {
+                    actor: &who.audit_actor(),
+                    action: "submit",
+                    object_kind: "case",
+                    object_id: &case_id.to_string(),
+                    detail: &detail,
+                })
+                .await?;
+                Ok(Applied { case: load_case(conn, case_id).await?, event })
+            })
+        })
+        .await
+    }
+
+    /// Applies a command: loads the case, its item and its assignee in the write
+    /// transaction, lets `decide` (authorization and the core state machine)
+    /// produce the transition, and writes it with its event and audit entry.
+    pub async fn apply_command<F>(
+        &self,
+        case_id: i64,
+        expected_version: Option<i64>,
+        who: Who,
+        idempotency: Option<IdempotencyKey>,
+        now: Timestamp,
+        decide: F,
+    ) -> Result<Applied, StoreError>
+    where
+        F: FnOnce(&CaseContext) -> Result<(Transition, Option<i64>), StoreError> + Send + 'static,
+    {
+        self.write_once(idempotency, now, move |conn| {
+            Box::pin(async move {
+                let case = load_case(conn, case_id).await?;
+                if expected_version.is_some_and(|v| v != case.version) {
+                    return Err(version_conflict());
+                }
+                let item = load_item(conn, case.item_id).await?;
+                let assignee = match case.assignee_id {
+                    Some(id) => Some(load_staff(conn, id).await?),
+                    None => None,
+                };
+                let context = CaseContext { case, item, assignee };
+                let (transition, on_behalf_of) = decide(&context)?;
+                let CaseContext { case, item, .. } = context;
+                let facts = &transition.facts;
+                let pending = facts.pending_role(&item.guide.steps);
+                let assignee = route(conn, case.department_id, pending).await?;
+                let suspension = facts
+                    .suspension
+                    .as_ref()
+                    .map(|s| serde_json::to_string(s).map_err(StoreError::backend))
+                    .transpose()?;
+                let updated = sqlx::query(
+                    "UPDATE cases SET state = $1, step_index = $2, received_on = $3, supplement_requested = $4, \
+                     deemed_accepted = $5, clock_start = $6, promised_due = $7, statutory_due = $8, \
+                     paused_working_days = $9, suspension = $10, outcome = $11, pending_role = $12, assignee_id = $13, \
+                     version = version + 1, updated_at = $14 WHERE id = $15 AND version = $16",
+                )
+                .bind(facts.state.key())
+                .bind(i64::from(facts.step_index))
+                .bind(date_text(facts.received_on))
+                .bind(flag(facts.supplement_requested))
+                .bind(flag(facts.deemed_accepted))
+                .bind(facts.clock_start.map(date_text))
+                .bind(facts.promised_due.map(date_text))
+                .bind(facts.statutory_due.map(date_text))
+                .bind(i64::from(facts.paused_working_days))
+                .bind(suspension)
+                .bind(facts.outcome.map(|o| match o {
+                    Outcome::Approve => "approve",
+                    Outcome::Deny => "deny",
+                }))
+                .bind(pending.map(|r| r.key()))
+                .bind(assignee)
+                .bind(micros(now))
+                .bind(case.id)
+                .bind(case.version)
+                .execute(&mut *conn)
+                .await?;
+                if updated.rows_affected() != 1 {
+                    return Err(version_conflict());
+                }
+                let action = transition.action.key();
+                let event = insert_event(conn, case.id, action, Some(transition.from), facts.state, who, on_behalf_of, now, &transition.detail).await?;
+                let mut detail = transition.detail.clone();
+                if let Some(map) = detail.as_object_mut() {
+                    map.insert("from".into(), transition.from.key().into());
+                    map.insert("to".into(), facts.state.key().into());
+                    if let Some(a) = on_behalf_of {
+                        map.insert("on_behalf_of".into(), a.into());
+                    }
+                }
+                audit::append(conn, now, Entry {
+                    actor: &who.audit_actor(),
+                    action,
+                    object_kind: "case",
+                    object_id: &case.id.to_string(),
+                    detail: &detail,
+                })
+                .await?;
+                Ok(Applied { case: load_case(conn, case.id).await?, event })
+            })
+        })
+        .await
+    }
+
+    pub async fn case(&self, id: i64) -> Result<Case, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::not_found("case"))?;
+        case_from(&row)
+    }
+
+    pub async fn case_by_number(&self, number: &str) -> Result<Case, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE number = $1"
+        )))
+        .bind(number.trim())
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::not_found("case"))?;
+        case_from(&row)
+    }
+
+    /// The public look-up: the number and the applicant's phone must both match;
+    /// a wrong phone reads as "not found", so numbers cannot be probed.
+    pub async fn lookup_case(&self, number: &str, phone: &str) -> Result<Case, StoreError> {
+        let case = self.case_by_number(number).await?;
+        if case.applicant.phone.trim() != phone.trim() {
+            return Err(StoreError::not_found("case"));
+        }
+        Ok(case)
+    }
+
+    pub async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{EVENT_SELECT} WHERE e.case_id = $1 ORDER BY e.id"
+        )))
+        .bind(case_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(event_from).collect()
+    }
+
+    pub async fn case_materials(&self, case_id: i64) -> Result<Vec<CaseMaterial>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.material_name, f.id, f.name, f.content_type, f.size, f.sm3 FROM case_materials m \
+             JOIN files f ON f.id = m.file_id WHERE m.case_id = $1 ORDER BY m.id",
+        )
+        .bind(case_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CaseMaterial {
+                    material_name: row.try_get("material_name")?,
+                    file: FileInfo {
+                        id: row.try_get("id")?,
+                        name: row.try_get("name")?,
+                        content_type: row.try_get("content_type")?,
+                        size: row.try_get("size")?,
+                        sm3: row.try_get("sm3")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// The work queue of a person: cases of their department whose next work
+    /// needs one of their roles and is theirs, unassigned, or an absent A's
+    /// whom they back up. Most urgent first.
+    pub async fn queue(&self, member: &StaffMember, limit: i64) -> Result<Vec<Case>, StoreError> {
+        let roles: Vec<&str> = member.roles.iter().map(|r| r.key()).collect();
+        if roles.is_empty() {
+            return Ok(vec![]);
+        }
+        let placeholders: Vec<String> = (0..roles.len()).map(|i| format!("${}", i + 4)).collect();
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE department_id = $1 AND pending_role IN ({}) \
+             AND (assignee_id IS NULL OR assignee_id = $2 \
+                  OR assignee_id IN (SELECT id FROM staff WHERE backup_id = $2 AND absent = 1)) \
+             ORDER BY COALESCE(promised_due, received_on), id LIMIT $3",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .bind(member.department_id)
+            .bind(member.id)
+            .bind(limit.clamp(1, 1000));
+        for role in roles {
+            query = query.bind(role);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter().map(case_from).collect()
+    }
+
+    /// Cases matching a filter, newest first, and how many match in all.
+    pub async fn cases(&self, filter: &CaseFilter) -> Result<(Vec<Case>, i64), StoreError> {
+        let text = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("%{t}%"));
+        let condition = "($1 IS NULL OR department_id = $1) AND ($2 IS NULL OR item_id = $2) \
+            AND ($3 IS NULL OR state = $3) AND ($4 IS NULL OR number LIKE $4 OR applicant_name LIKE $4)";
+        let limit = if filter.limit <= 0 {
+            50
+        } else {
+            filter.limit.min(1000)
+        };
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE {condition} ORDER BY submitted_at DESC, id DESC LIMIT $5 OFFSET $6"
+        )))
+        .bind(filter.department_id)
+        .bind(filter.item_id)
+        .bind(filter.state.map(|s| s.key()))
+        .bind(text.clone())
+        .bind(limit)
+        .bind(filter.offset.max(0))
+        .fetch_all(self.pool())
+        .await?;
+        let total: i64 = sqlx::query(AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM cases WHERE {condition}"
+        )))
+        .bind(filter.department_id)
+        .bind(filter.item_id)
+        .bind(filter.state.map(|s| s.key()))
+        .bind(text)
+        .fetch_one(self.pool())
+        .await?
+        .try_get("n")?;
+        Ok((rows.iter().map(case_from).collect::<Result<_, _>>()?, total))
+    }
+
+    /// How many cases are in each state.
+    pub async fn case_counts(&self) -> Result<Vec<(CaseState, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM cases GROUP BY state")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .filter_map(|row| {
+                let state: String = row.try_get("state").ok()?;
+                Some(Ok((CaseState::parse(&state)?, row.try_get("n").ok()?)))
+            })
+            .collect()
+    }
+}
+
+/// Checks, at the edge of a write job, that a person may give a command; the
+/// server uses it inside the decide function it passes to
+/// [`Store::apply_command`].
+pub fn assignee_facts(assignee: &Option<StaffMember>) -> Option<(i64, bool, Option<i64>)> {
+    assignee.as_ref().map(|a| (a.id, a.absent, a.backup_id))
+}

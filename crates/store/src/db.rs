@@ -1,0 +1,93 @@
+//! Connection set-up and the conversions between core values and columns.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use sqlx::{AnyConnection, Connection, Executor};
+
+use crate::StoreError;
+
+/// The connection type every query runs on.
+pub type Conn = AnyConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Picks the backend from the URL; makes a SQLite URL create its file.
+pub(crate) fn normalize_url(url: &str) -> Result<(Backend, String), StoreError> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        if rest.contains(":memory:") {
+            return Err(StoreError::Backend(
+                "an in-memory SQLite database cannot be shared by the writer and the readers; give a file".into(),
+            ));
+        }
+        let url = if rest.contains("mode=") {
+            url.to_string()
+        } else if rest.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        Ok((Backend::Sqlite, url))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok((Backend::Postgres, url.to_string()))
+    } else {
+        Err(StoreError::Backend(format!(
+            "unsupported database URL {url:?}: use sqlite:PATH or postgres://USER@HOST/DB"
+        )))
+    }
+}
+
+/// Per-connection settings. SQLite: WAL with synchronous=FULL, so a commit is
+/// on disk when it returns and SIGKILL loses nothing acknowledged.
+pub(crate) async fn prepare_connection(
+    backend: Backend,
+    conn: &mut Conn,
+) -> Result<(), sqlx::Error> {
+    if backend == Backend::Sqlite {
+        conn.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn connect_one(backend: Backend, url: &str) -> Result<Conn, StoreError> {
+    let mut conn = AnyConnection::connect(url)
+        .await
+        .map_err(StoreError::backend)?;
+    prepare_connection(backend, &mut conn)
+        .await
+        .map_err(StoreError::backend)?;
+    Ok(conn)
+}
+
+pub fn micros(at: Timestamp) -> i64 {
+    at.as_microsecond()
+}
+
+pub fn from_micros(us: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_microsecond(us)
+        .map_err(|e| StoreError::Backend(format!("bad instant {us}: {e}")))
+}
+
+pub fn date_text(date: Date) -> String {
+    date.to_string()
+}
+
+pub fn parse_date(text: &str) -> Result<Date, StoreError> {
+    text.parse()
+        .map_err(|e| StoreError::Backend(format!("bad date {text:?}: {e}")))
+}
+
+pub fn parse_opt_date(text: Option<String>) -> Result<Option<Date>, StoreError> {
+    text.as_deref().map(parse_date).transpose()
+}
+
+pub fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
