@@ -1134,3 +1134,20 @@ pub fn authorize(
         None => Ok(None),
     }
 }
+
+/// The commands the lifecycle allows at `facts`, in the order a form offers
+/// them. (Content and role checks still apply when one is given.)
+pub fn allowed_actions(facts: &CaseFacts) -> Vec<Action> {
+    use Action as A;
+    use CaseState as S;
+    match facts.state {
+        S::Submitted if facts.supplement_requested => vec![A::Accept, A::Reject, A::Withdraw, A::Terminate],
+        S::Submitted => vec![A::Accept, A::RequestSupplement, A::Reject, A::Withdraw, A::Terminate],
+        S::AwaitingSupplement => vec![A::Resubmit, A::Withdraw, A::Terminate],
+        S::Handling | S::Reviewing | S::Approving => vec![A::CompleteStep, A::Suspend, A::Withdraw, A::Terminate],
+        S::Deciding => vec![A::Decide, A::Suspend, A::Withdraw, A::Terminate],
+        S::Decided => vec![A::Deliver],
+        S::Suspended => vec![A::Resume, A::Withdraw, A::Terminate],
+        S::Completed | S::Rejected | S::Withdrawn | S::Terminated => vec![],
+    }
+}
