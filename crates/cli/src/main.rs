@@ -1,1 +1,265 @@
-fn main() {}
+//! The `onewindow` command: serve, demo, migrate, audit, catalog, bench.
+
+mod bench;
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use onewindow_server::{AppState, Settings};
+use onewindow_store::audit::Verification;
+use onewindow_store::{Store, StoreOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "onewindow",
+    version,
+    about = "政务服务与电子监察系统 (government service hall and electronic supervision)"
+)]
+struct Cli {
+    /// Database: sqlite:PATH (created when missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "ONEWINDOW_DATABASE_URL",
+        default_value = "sqlite:onewindow.db"
+    )]
+    database_url: String,
+    /// Region code that case numbers start with.
+    #[arg(
+        long,
+        global = true,
+        env = "ONEWINDOW_REGION_CODE",
+        default_value = "430423"
+    )]
+    region_code: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrates the database first).
+    Serve {
+        #[arg(long, env = "ONEWINDOW_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Largest accepted upload per file, in megabytes.
+        #[arg(long, env = "ONEWINDOW_MAX_UPLOAD_MB", default_value_t = 10)]
+        max_upload_mb: usize,
+    },
+    /// Create a realistic demo county in a fresh SQLite file, then serve it.
+    Demo {
+        #[arg(long, env = "ONEWINDOW_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Seed of the generated data: the same seed gives the same county.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Number of cases to generate over the last six months.
+        #[arg(long, default_value_t = 5000)]
+        cases: usize,
+        /// Only create the data; do not serve.
+        #[arg(long)]
+        no_serve: bool,
+        /// The demo database file (replaced when it exists). Ignored when
+        /// --database-url is given explicitly.
+        #[arg(long, default_value = "onewindow-demo.db")]
+        file: PathBuf,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Import or export the service catalog as .xlsx.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Measure throughput; prints a table, and with --json one JSON line last.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole SM3 hash chain; exit code 1 names the first broken entry.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Write the catalog to an .xlsx file.
+    Export { output: PathBuf },
+    /// Read an .xlsx file written by export (and edited): all rows or none.
+    Import { input: PathBuf },
+}
+
+async fn open(cli: &Cli) -> anyhow::Result<Store> {
+    let mut options = StoreOptions::new(&cli.database_url);
+    options.region_code = cli.region_code.clone();
+    let store = Store::connect(&options)
+        .await
+        .with_context(|| format!("cannot open database {}", cli.database_url))?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    Ok(store)
+}
+
+async fn serve(store: Store, listen: &str, settings: Settings) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    println!("onewindow 已启动：http://{address}/  （接口文档：http://{address}/api/docs）");
+    onewindow_server::serve(listener, AppState::new(store, settings))
+        .await
+        .context("server stopped")?;
+    Ok(())
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ONEWINDOW_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,onewindow=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let explicit_database = std::env::args().any(|a| a.starts_with("--database-url"))
+        || std::env::var_os("ONEWINDOW_DATABASE_URL").is_some();
+    match &cli.command {
+        Command::Serve {
+            listen,
+            max_upload_mb,
+        } => {
+            let store = open(&cli).await?;
+            let settings = Settings {
+                max_upload_bytes: max_upload_mb * 1024 * 1024,
+                ..Settings::default()
+            };
+            serve(store, listen, settings).await?;
+        }
+        Command::Demo {
+            listen,
+            seed,
+            cases,
+            no_serve,
+            file,
+        } => {
+            let url = if explicit_database {
+                cli.database_url.clone()
+            } else {
+                for suffix in ["", "-wal", "-shm"] {
+                    let path = PathBuf::from(format!("{}{suffix}", file.display()));
+                    if path.exists() {
+                        std::fs::remove_file(&path)
+                            .with_context(|| format!("cannot replace {}", path.display()))?;
+                    }
+                }
+                format!("sqlite:{}", file.display())
+            };
+            let mut options = StoreOptions::new(&url);
+            options.region_code = cli.region_code.clone();
+            let store = Store::connect(&options)
+                .await
+                .with_context(|| format!("cannot open database {url}"))?;
+            store
+                .migrate()
+                .await
+                .context("cannot migrate the database")?;
+            let report = demo::build(&store, *seed, *cases).await?;
+            println!("{report}");
+            if !no_serve {
+                serve(store, listen, Settings::default()).await?;
+            }
+        }
+        Command::Migrate => {
+            open(&cli).await?;
+            println!("数据库已是最新结构：{}", cli.database_url);
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = open(&cli).await?;
+            match store.verify_audit().await? {
+                Verification::Intact { entries } => {
+                    println!("审计日志完整：共{entries}条记录，SM3哈希链校验通过。")
+                }
+                Verification::Broken { seq, reason } => {
+                    println!("审计日志校验失败：第{seq}条记录起哈希链断裂。{reason}");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        Command::Catalog {
+            command: CatalogCommand::Export { output },
+        } => {
+            let store = open(&cli).await?;
+            let items = store.all_items().await?;
+            let bytes =
+                onewindow_server::xlsx::export(&items).context("cannot write the workbook")?;
+            std::fs::write(output, bytes)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!("已导出{}个事项到 {}", items.len(), output.display());
+        }
+        Command::Catalog {
+            command: CatalogCommand::Import { input },
+        } => {
+            let store = open(&cli).await?;
+            let bytes =
+                std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+            let rows = match onewindow_server::xlsx::import(&bytes) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    println!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match store
+                .import_items("cli".into(), rows, jiff::Timestamp::now())
+                .await
+            {
+                Ok(s) => println!(
+                    "导入完成：新增{}个，更新{}个，未变{}个。",
+                    s.created, s.updated, s.unchanged
+                ),
+                Err(onewindow_store::StoreError::Domain(e)) => {
+                    println!("导入未执行（目录未作任何修改）：{}", e.message());
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Bench { command } => bench::run(command).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

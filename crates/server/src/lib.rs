@@ -1,1 +1,99 @@
+//! onewindow-server: the REST API under `/api/v1`, the OpenAPI document and the
+//! server-rendered pages. Handlers parse, authorize, call core and store, and
+//! render; they hold no SQL and no business rule.
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod pages;
+pub mod upload;
+pub mod xlsx;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use onewindow_core::calendar::{WeekendCalendar, WorkCalendar};
+use onewindow_store::Store;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+/// Settings of a running server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The county's name as shown on pages, e.g. 衡山县.
+    pub region_name: String,
+    /// Largest accepted upload, in bytes (one file).
+    pub max_upload_bytes: usize,
+    /// How long a log-in lasts.
+    pub session_hours: i64,
+    /// Whether session cookies are marked Secure (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            region_name: "衡山县".into(),
+            max_upload_bytes: 10 * 1024 * 1024,
+            session_hours: 12,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub calendar: Arc<dyn WorkCalendar + Send + Sync>,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings) -> Self {
+        AppState {
+            store,
+            settings: Arc::new(settings),
+            calendar: Arc::new(WeekendCalendar),
+        }
+    }
+
+    /// The current instant. The only clock read of the request path.
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    // Multipart bodies hold several files; the per-file limit is checked in
+    // `upload`, this bounds the whole request.
+    let body_limit = state
+        .settings
+        .max_upload_bytes
+        .saturating_mul(8)
+        .max(1024 * 1024);
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(openapi::routes())
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            error::ApiError::internal("a handler panicked").into_response_value()
+        }))
+        .with_state(state)
+}
+
+/// Serves until the process is stopped.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}

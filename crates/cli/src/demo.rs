@@ -1,0 +1,845 @@
+//! The demo county: departments, windows, staff with A/B posts, the service
+//! catalog from `data/demo_catalog.json`, and cases spread over the last six
+//! months in every state, all made through the store's ordinary operations
+//! with the clock set back, so every case has a true timeline and audit trail.
+//! The same seed gives the same county.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use anyhow::Context;
+use futures::StreamExt;
+use jiff::civil::{Date, Time};
+use jiff::{Span, Timestamp};
+use onewindow_core::calendar::TimeLimit;
+use onewindow_core::calendar::{WeekendCalendar, WorkCalendar, china_zone, civil_date};
+use onewindow_core::case::{
+    self, Applicant, Channel, Command, Outcome, SpecialProcedure, SupplementItem,
+    default_rights_notice,
+};
+use onewindow_core::catalog::{
+    Fee, Guide, HandlingCategory, ItemStatus, ItemType, Material, RegionLevel, Step, Target,
+};
+use onewindow_core::staff::Role;
+use onewindow_store::Store;
+use onewindow_store::cases::{NewCase, Who};
+use onewindow_store::catalog::ServiceItem;
+use onewindow_store::staff::{NewDepartment, NewStaff, hash_password};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+
+pub const DEMO_PASSWORD: &str = "demo1234";
+const GOVERNMENT: &str = "衡山县人民政府";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Catalog {
+    region: Region,
+    departments: Vec<DemoDepartment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Region {
+    code: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoDepartment {
+    code: String,
+    name: String,
+    level: RegionLevel,
+    window: String,
+    phone: String,
+    address: String,
+    items: Vec<DemoItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoItem {
+    name: String,
+    item_type: ItemType,
+    category: HandlingCategory,
+    target: Target,
+    statutory_limit: TimeLimit,
+    promised_limit: TimeLimit,
+    visits: u32,
+    legal_basis: String,
+    conditions: Vec<String>,
+    materials: Vec<DemoMaterial>,
+    fees: Vec<Fee>,
+    steps: Vec<Step>,
+    aliases: Vec<String>,
+    life_events: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoMaterial {
+    name: String,
+    required: bool,
+    originals: u32,
+    copies: u32,
+    reason: String,
+}
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
+    "何", "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "邓", "曹", "彭", "曾", "肖",
+    "田", "董", "潘", "袁", "蒋", "蔡", "余", "文",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀英", "霞", "平", "刚", "桂英", "建华", "志强", "海燕", "晓东", "红梅", "国庆", "文斌",
+    "丽华", "春生", "小红", "俊杰", "慧敏", "建国", "亚男", "卫东", "雪梅", "湘平", "衡生",
+];
+const COMPANIES: &[&str] = &[
+    "衡山县南岳食品有限公司",
+    "衡山县开云建材有限责任公司",
+    "湖南岳北农业科技有限公司",
+    "衡山县萱洲湘莲专业合作社",
+    "衡山县白果镇便民超市",
+    "衡山县紫巾物流有限公司",
+    "衡山县东湖医药零售有限公司",
+    "湖南衡岳建设工程有限公司",
+    "衡山县福田铺竹木加工厂",
+    "衡山县新桥餐饮管理有限公司",
+];
+
+fn person_name(rng: &mut ChaCha8Rng) -> String {
+    format!(
+        "{}{}",
+        SURNAMES[rng.random_range(0..SURNAMES.len())],
+        GIVEN[rng.random_range(0..GIVEN.len())]
+    )
+}
+
+fn mobile(rng: &mut ChaCha8Rng) -> String {
+    const PREFIX: &[&str] = &[
+        "138", "139", "135", "136", "137", "150", "151", "152", "157", "158", "159", "182", "187",
+        "188", "177", "199",
+    ];
+    format!(
+        "{}{:08}",
+        PREFIX[rng.random_range(0..PREFIX.len())],
+        rng.random_range(0..100_000_000u32)
+    )
+}
+
+fn id_number(rng: &mut ChaCha8Rng) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let body = format!(
+        "430423{:04}{:02}{:02}{:03}",
+        rng.random_range(1950..2005u32),
+        rng.random_range(1..13u32),
+        rng.random_range(1..29u32),
+        rng.random_range(0..1000u32)
+    );
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{body}{}", CHECK[(sum % 11) as usize] as char)
+}
+
+/// A staff member of the demo, by department and post.
+struct Posts {
+    /// (department id, role) -> A post holder id.
+    holder: HashMap<(i64, Role), i64>,
+    logins: Vec<(String, String, String)>,
+}
+
+fn item_code(item_type: ItemType, department_index: usize, item_index: usize) -> String {
+    let prefix = match item_type {
+        ItemType::License => "000117",
+        ItemType::Confirmation => "000107",
+        ItemType::PublicService => "000123",
+        ItemType::Payment => "000104",
+        ItemType::Adjudication => "000110",
+        ItemType::Other => "000120",
+    };
+    format!("{prefix}{:03}{:03}", department_index + 1, item_index + 1)
+}
+
+/// Creates the county and its history; returns a report to print.
+pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Result<String> {
+    let catalog: Catalog = serde_json::from_str(include_str!("../data/demo_catalog.json"))
+        .context("demo catalog data")?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let now = Timestamp::now();
+    let today = civil_date(now);
+    let setup_at = at_time(today.checked_sub(Span::new().days(200))?, 8, 0);
+    let actor = "system:demo".to_string();
+
+    // The hall's own office: supervision centre and the three admins.
+    let hall = store
+        .create_department(
+            actor.clone(),
+            NewDepartment {
+                code: "zwzx".into(),
+                name: format!("{}政务服务中心", catalog.region.name),
+                level: RegionLevel::County,
+                parent_id: None,
+                region_code: catalog.region.code.clone(),
+                window_location: "政务服务中心一楼综合服务区".into(),
+                phone: "0734-5822000".into(),
+                address: "衡山县开云镇衡山大道县政务服务中心".into(),
+            },
+            setup_at,
+        )
+        .await?;
+    let password_hash = hash_password(DEMO_PASSWORD)?;
+    let mut posts = Posts {
+        holder: HashMap::new(),
+        logins: Vec::new(),
+    };
+    let mut staff_count = 0;
+    for (login, roles, title) in [
+        ("admin", vec![Role::Admin], "系统管理员"),
+        ("security", vec![Role::SecurityAdmin], "安全保密管理员"),
+        ("auditor", vec![Role::AuditAdmin], "安全审计员"),
+        ("jiancha", vec![Role::Supervisor], "电子监察室监察员"),
+        ("jiancha2", vec![Role::Supervisor], "电子监察室监察员"),
+    ] {
+        let name = person_name(&mut rng);
+        store
+            .insert_staff(
+                actor.clone(),
+                NewStaff {
+                    login: login.into(),
+                    name: name.clone(),
+                    department_id: hall.id,
+                    roles,
+                    password: String::new(),
+                    phone: mobile(&mut rng),
+                },
+                password_hash.clone(),
+                setup_at,
+            )
+            .await?;
+        staff_count += 1;
+        posts.logins.push((
+            login.into(),
+            format!("{name}（{title}）"),
+            hall.name.clone(),
+        ));
+    }
+
+    let mut items: Vec<ServiceItem> = Vec::new();
+    let mut department_names = HashMap::new();
+    for (d_index, d) in catalog.departments.iter().enumerate() {
+        let department = store
+            .create_department(
+                actor.clone(),
+                NewDepartment {
+                    code: d.code.clone(),
+                    name: d.name.clone(),
+                    level: d.level,
+                    parent_id: None,
+                    region_code: catalog.region.code.clone(),
+                    window_location: d.window.clone(),
+                    phone: d.phone.clone(),
+                    address: d.address.clone(),
+                },
+                setup_at,
+            )
+            .await?;
+        department_names.insert(department.id, department.name.clone());
+        store
+            .create_window(
+                department.id,
+                format!("{}窗口", short_name(&d.name)),
+                d.window.clone(),
+            )
+            .await?;
+        // Posts and their B: the county departments have a pair for the window,
+        // for handling, and for review and approval; townships and villages one
+        // pair doing everything.
+        let pairs: Vec<(&str, Vec<Role>)> = if d.level == RegionLevel::County {
+            vec![
+                ("ck", vec![Role::WindowClerk]),
+                ("cb", vec![Role::Handler]),
+                ("sp", vec![Role::Reviewer, Role::Approver]),
+            ]
+        } else {
+            vec![(
+                "zh",
+                vec![
+                    Role::WindowClerk,
+                    Role::Handler,
+                    Role::Reviewer,
+                    Role::Approver,
+                ],
+            )]
+        };
+        for (suffix, roles) in pairs {
+            let mut ids = Vec::new();
+            for ab in ["a", "b"] {
+                let name = person_name(&mut rng);
+                let login = format!("{}_{suffix}{ab}", d.code);
+                let member = store
+                    .insert_staff(
+                        actor.clone(),
+                        NewStaff {
+                            login: login.clone(),
+                            name: name.clone(),
+                            department_id: department.id,
+                            roles: roles.clone(),
+                            password: String::new(),
+                            phone: mobile(&mut rng),
+                        },
+                        password_hash.clone(),
+                        setup_at,
+                    )
+                    .await?;
+                staff_count += 1;
+                ids.push(member.id);
+                if d_index == 0 {
+                    let post: Vec<_> = roles.iter().map(|r| r.label()).collect();
+                    posts.logins.push((
+                        login,
+                        format!("{name}（{}岗{}角）", post.join("、"), ab.to_uppercase()),
+                        d.name.clone(),
+                    ));
+                }
+            }
+            store
+                .set_backup(actor.clone(), ids[0], Some(ids[1]), setup_at)
+                .await?;
+            for role in roles {
+                posts.holder.insert((department.id, role), ids[0]);
+            }
+        }
+        for (i_index, item) in d.items.iter().enumerate() {
+            let code = item_code(item.item_type, d_index, i_index);
+            let guide = Guide {
+                name: item.name.clone(),
+                implementing_code: format!(
+                    "114304230{:02}{:07}{}",
+                    d_index + 1,
+                    5_000_000 + d_index * 37,
+                    code
+                ),
+                code,
+                item_type: item.item_type,
+                category: item.category,
+                target: item.target,
+                statutory_limit: item.statutory_limit,
+                promised_limit: item.promised_limit,
+                legal_basis: item.legal_basis.clone(),
+                conditions: item.conditions.clone(),
+                materials: item
+                    .materials
+                    .iter()
+                    .map(|m| Material {
+                        name: m.name.clone(),
+                        required: m.required,
+                        originals: m.originals,
+                        copies: m.copies,
+                        reason: m.reason.clone(),
+                        template_file: None,
+                        sample_file: None,
+                    })
+                    .collect(),
+                fees: item.fees.clone(),
+                steps: item.steps.clone(),
+                visits: item.visits,
+                location: format!("{}（{}）", d.window, d.address),
+                office_hours:
+                    "工作日上午8:30—12:00，下午14:30—17:30（法定节假日除外；节假日可预约办理）"
+                        .into(),
+                contact_phone: d.phone.clone(),
+                complaint_phone: "0734-12345（县政务服务便民热线）".into(),
+                aliases: item.aliases.clone(),
+                life_events: item.life_events.clone(),
+            };
+            let created = store
+                .create_item(actor.clone(), department.id, guide, setup_at)
+                .await?;
+            // A few items stay in draft or are suspended, as in a real catalog.
+            let status = match (d_index * 31 + i_index) % 97 {
+                0 => ItemStatus::Draft,
+                1 => ItemStatus::Suspended,
+                _ => ItemStatus::Published,
+            };
+            let item = store
+                .set_item_status(actor.clone(), created.id, status, setup_at)
+                .await?;
+            items.push(item);
+        }
+    }
+
+    let published: Vec<&ServiceItem> = items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Published)
+        .collect();
+    let mut plans: Vec<Plan> = (0..case_count)
+        .map(|_| plan_case(&mut rng, &published, today, now))
+        .collect();
+    plans.sort_by_key(|p| p.events.first().map(|e| e.0).unwrap_or(now));
+    let failures = run_plans(store, &plans, &posts, &department_names).await?;
+
+    // Two A post holders are away today: their B sees and handles their work.
+    let mut absent = Vec::new();
+    for code in ["scjgj", "rsj"] {
+        if let Some(d) = store
+            .departments()
+            .await?
+            .into_iter()
+            .find(|d| d.code == code)
+            && let Some(a) = posts.holder.get(&(d.id, Role::Handler))
+        {
+            let member = store.set_absent(actor.clone(), *a, true, now).await?;
+            absent.push(format!("{}（{}承办A角）", member.name, d.name));
+        }
+    }
+
+    let mut report = String::new();
+    writeln!(
+        report,
+        "演示数据已生成：{}，{}个部门，{}名工作人员，{}个事项，{}件办件（随机种子 {seed}）。",
+        catalog.region.name,
+        catalog.departments.len() + 1,
+        staff_count,
+        items.len(),
+        plans.len()
+    )?;
+    let mut counts = store.case_counts().await?;
+    counts.sort_by_key(|(s, _)| case::CaseState::ALL.iter().position(|x| x == s));
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(s, n)| format!("{}{n}件", s.label()))
+        .collect();
+    writeln!(report, "办件状态：{}", counts.join("，"))?;
+    for (reason, count) in &failures {
+        writeln!(report, "（{count}个计划操作未能执行，已跳过：{reason}）")?;
+    }
+    writeln!(report, "今日缺岗（由B角代办）：{}", absent.join("，"))?;
+    writeln!(report, "演示账号（密码均为 {DEMO_PASSWORD}）：")?;
+    for (login, who, department) in &posts.logins {
+        writeln!(report, "  {login:<12} {who} — {department}")?;
+    }
+    write!(
+        report,
+        "  其他部门账号为“部门编码_岗位A/B”，如 rsj_cka（人社局窗口A角）、zrzyj_spa（自然资源局审批A角）。"
+    )?;
+    Ok(report)
+}
+
+fn short_name(name: &str) -> &str {
+    name.strip_prefix("衡山县").unwrap_or(name)
+}
+
+fn at_time(date: Date, hour: i8, minute: i8) -> Timestamp {
+    date.to_datetime(Time::constant(hour, minute, 0, 0))
+        .to_zoned_datetime(china_zone())
+        .map(|z| z.timestamp())
+        .unwrap_or_else(|_| Timestamp::UNIX_EPOCH)
+}
+
+/// One case's story: who applies for what, and the commands with their times.
+struct Plan {
+    item: ServiceItem,
+    channel: Channel,
+    applicant: Applicant,
+    form: serde_json::Value,
+    events: Vec<(Timestamp, Option<Command>)>,
+}
+
+/// A working-hours moment some working days (drawn from `days`) after
+/// `from`'s date.
+fn later(rng: &mut ChaCha8Rng, from: Timestamp, days: std::ops::Range<u32>) -> Timestamp {
+    let days = rng.random_range(days);
+    let date = WeekendCalendar.add_working_days(civil_date(from), days);
+    let candidate = at_time(date, rng.random_range(8..17), rng.random_range(0..60));
+    if candidate <= from {
+        from + Span::new().minutes(rng.random_range(5..90))
+    } else {
+        candidate
+    }
+}
+
+fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Timestamp) -> Plan {
+    // Instant and one-review items are most of the work of a hall.
+    let item = loop {
+        let item = items[rng.random_range(0..items.len())];
+        let weight = match item.guide.category {
+            HandlingCategory::Instant | HandlingCategory::OneReview => 10,
+            HandlingCategory::Promised => 6,
+            _ => 3,
+        };
+        if rng.random_range(0..10) < weight {
+            break item.clone();
+        }
+    };
+    let enterprise = item.guide.target == Target::Enterprise
+        || (item.guide.target == Target::Both && rng.random_bool(0.3));
+    let applicant = Applicant {
+        name: person_name(rng),
+        phone: mobile(rng),
+        id_number: id_number(rng),
+        organization: if enterprise {
+            COMPANIES[rng.random_range(0..COMPANIES.len())].into()
+        } else {
+            String::new()
+        },
+    };
+    let channel = if rng.random_bool(0.45) {
+        Channel::Online
+    } else {
+        Channel::Window
+    };
+    let day = today
+        .checked_sub(Span::new().days(rng.random_range(0..182)))
+        .unwrap_or(today);
+    let day = if channel == Channel::Window {
+        WeekendCalendar.next_working_day_from(day)
+    } else {
+        day
+    };
+    let submitted = at_time(day, rng.random_range(8..18), rng.random_range(0..60));
+    let form = serde_json::json!({ "申请事项说明": format!("申请办理{}", item.guide.name) });
+    let mut events: Vec<(Timestamp, Option<Command>)> = vec![(submitted, None)];
+    let mut t = submitted;
+    let g = &item.guide;
+    let instant = g.category == HandlingCategory::Instant;
+    let notice = default_rights_notice("本机关", GOVERNMENT);
+    let roll = rng.random_range(0..100);
+    if roll < 4 {
+        t = later(rng, t, 0..2);
+        events.push((
+            t,
+            Some(Command::Reject {
+                reasons: "申请事项不属于本机关职权范围，请向有关行政机关申请".into(),
+                rights_notice: notice.clone(),
+            }),
+        ));
+    } else {
+        if !instant && roll < 16 {
+            t = later(rng, t, 0..2);
+            let missing: Vec<SupplementItem> = g
+                .materials
+                .iter()
+                .filter(|_| rng.random_bool(0.4))
+                .take(3)
+                .map(|m| SupplementItem {
+                    material: m.name.clone(),
+                    problem: "未提供或复印件不清晰，请补充提交".into(),
+                })
+                .collect();
+            let missing = if missing.is_empty() {
+                vec![SupplementItem {
+                    material: g.materials[0].name.clone(),
+                    problem: "缺少签字盖章".into(),
+                }]
+            } else {
+                missing
+            };
+            events.push((
+                t,
+                Some(Command::RequestSupplement {
+                    items: missing,
+                    note: "请一次性补齐以上材料".into(),
+                }),
+            ));
+            if rng.random_bool(0.12) {
+                // Some applicants never come back.
+                return Plan {
+                    item,
+                    channel,
+                    applicant,
+                    form,
+                    events,
+                };
+            }
+            t = later(rng, t, 1..6);
+            events.push((
+                t,
+                Some(Command::Resubmit {
+                    note: "已补齐材料".into(),
+                }),
+            ));
+        }
+        if roll >= 96 {
+            t = later(rng, t, 0..3);
+            events.push((
+                t,
+                Some(Command::Withdraw {
+                    reason: "申请人主动撤回".into(),
+                }),
+            ));
+        } else {
+            t = if instant {
+                t + Span::new().minutes(rng.random_range(5..40))
+            } else {
+                later(rng, t, 0..3)
+            };
+            events.push((
+                t,
+                Some(Command::Accept {
+                    opinion: "材料齐全，符合法定形式，予以受理".into(),
+                }),
+            ));
+            let overrun = rng.random_bool(0.06);
+            for (i, step) in g.steps.iter().enumerate() {
+                let days = if overrun && i == 0 {
+                    step.limit_days + rng.random_range(3..8)
+                } else {
+                    rng.random_range(0..=step.limit_days)
+                };
+                t = if instant {
+                    t + Span::new().minutes(rng.random_range(5..30))
+                } else {
+                    later(rng, t, days..days + 1)
+                };
+                if i == 0 && !instant && rng.random_bool(0.03) {
+                    events.push((
+                        t,
+                        Some(Command::Suspend {
+                            procedure: SpecialProcedure::ExpertReview,
+                            reason: "需组织专家评审".into(),
+                            planned_days: 5,
+                        }),
+                    ));
+                    t = later(rng, t, 3..8);
+                    events.push((
+                        t,
+                        Some(Command::Resume {
+                            note: "专家评审意见已出具".into(),
+                        }),
+                    ));
+                }
+                let opinion = match step.role {
+                    Role::Reviewer => "经审核，申请材料真实有效，同意",
+                    Role::Approver => "同意",
+                    _ => "经审查，符合条件，拟同意",
+                };
+                events.push((
+                    t,
+                    Some(Command::CompleteStep {
+                        opinion: opinion.into(),
+                    }),
+                ));
+            }
+            if rng.random_bool(0.01) {
+                t = later(rng, t, 1..2);
+                events.push((
+                    t,
+                    Some(Command::Terminate {
+                        reason: "申请人死亡，申请事项已无必要继续办理".into(),
+                    }),
+                ));
+            } else {
+                let deny = rng.random_bool(0.04);
+                t = if instant {
+                    t + Span::new().minutes(rng.random_range(1..10))
+                } else {
+                    later(rng, t, 0..2)
+                };
+                events.push((
+                    t,
+                    Some(if deny {
+                        Command::Decide {
+                            outcome: Outcome::Deny,
+                            opinion: "不符合许可条件".into(),
+                            reasons: "经现场核查，申请人经营场所与申请材料不一致，不符合法定条件"
+                                .into(),
+                            rights_notice: notice,
+                        }
+                    } else {
+                        Command::Decide {
+                            outcome: Outcome::Approve,
+                            opinion: "准予许可".into(),
+                            reasons: String::new(),
+                            rights_notice: String::new(),
+                        }
+                    }),
+                ));
+                t = if instant {
+                    t + Span::new().minutes(rng.random_range(1..10))
+                } else {
+                    later(rng, t, 0..3)
+                };
+                let method = ["窗口领取", "邮寄送达", "电子送达"][rng.random_range(0..3)];
+                events.push((
+                    t,
+                    Some(Command::Deliver {
+                        method: method.into(),
+                    }),
+                ));
+            }
+        }
+    }
+    // The present stops the story: recent cases are still in progress.
+    events.retain(|(at, _)| *at <= now);
+    Plan {
+        item,
+        channel,
+        applicant,
+        form,
+        events,
+    }
+}
+
+fn who_for(command: &Command, department_id: i64, facts_role: Option<Role>, posts: &Posts) -> Who {
+    let role = match command {
+        Command::Resubmit { .. } | Command::Withdraw { .. } => return Who::Applicant,
+        Command::Accept { .. }
+        | Command::Reject { .. }
+        | Command::RequestSupplement { .. }
+        | Command::Deliver { .. } => Some(Role::WindowClerk),
+        Command::Decide { .. } | Command::Terminate { .. } => Some(Role::Approver),
+        Command::CompleteStep { .. } | Command::Suspend { .. } | Command::Resume { .. } => {
+            facts_role
+        }
+    };
+    role.and_then(|r| posts.holder.get(&(department_id, r)).copied())
+        .map(Who::Staff)
+        .unwrap_or(Who::System)
+}
+
+/// Applies the plans day by day: each day's applications, then each day's
+/// commands, in time order. Jobs are queued in that order, so the writer
+/// commits them in that order and the result does not depend on timing.
+async fn run_plans(
+    store: &Store,
+    plans: &[Plan],
+    posts: &Posts,
+    departments: &HashMap<i64, String>,
+) -> anyhow::Result<std::collections::BTreeMap<String, usize>> {
+    let mut by_day: std::collections::BTreeMap<
+        Date,
+        (Vec<(Timestamp, usize)>, Vec<(Timestamp, usize, usize)>),
+    > = Default::default();
+    for (p, plan) in plans.iter().enumerate() {
+        for (e, (at, command)) in plan.events.iter().enumerate() {
+            let day = by_day.entry(civil_date(*at)).or_default();
+            match command {
+                None => day.0.push((*at, p)),
+                Some(_) => day.1.push((*at, p, e)),
+            }
+        }
+    }
+    let mut case_ids: Vec<Option<i64>> = vec![None; plans.len()];
+    let mut failures = std::collections::BTreeMap::new();
+    for (_, (mut submits, mut commands)) in by_day {
+        submits.sort();
+        let results: Vec<_> = submits
+            .iter()
+            .map(|&(at, p)| {
+                let plan = &plans[p];
+                let new = NewCase {
+                    item_id: plan.item.id,
+                    channel: plan.channel,
+                    applicant: plan.applicant.clone(),
+                    form: plan.form.clone(),
+                    materials: Vec::new(),
+                    registered_by: match plan.channel {
+                        Channel::Window => posts
+                            .holder
+                            .get(&(plan.item.department_id, Role::WindowClerk))
+                            .copied(),
+                        Channel::Online => None,
+                    },
+                };
+                async move { (p, store.submit_case(new, None, at).await) }
+            })
+            .collect::<Vec<_>>();
+        let results = in_order(results).await;
+        for (p, result) in results {
+            case_ids[p] = Some(result.context("demo application")?.case.id);
+        }
+        commands.sort();
+        let results: Vec<_> = commands
+            .iter()
+            .filter_map(|&(at, p, e)| {
+                let plan = &plans[p];
+                let case_id = case_ids[p]?;
+                let command = plan.events[e].1.clone()?;
+                let step_role = step_role_before(plan, e);
+                let who = who_for(&command, plan.item.department_id, step_role, posts);
+                let command = match command {
+                    Command::Reject { reasons, .. } => Command::Reject {
+                        reasons,
+                        rights_notice: default_rights_notice(
+                            &departments[&plan.item.department_id],
+                            GOVERNMENT,
+                        ),
+                    },
+                    other => other,
+                };
+                Some(async move {
+                    store
+                        .apply_command(case_id, None, who, None, at, move |ctx| {
+                            let rules = case::ItemRules {
+                                category: ctx.item.guide.category,
+                                steps: &ctx.item.guide.steps,
+                                promised_limit: ctx.item.guide.promised_limit,
+                                statutory_limit: ctx.item.guide.statutory_limit,
+                            };
+                            Ok((
+                                case::decide(
+                                    &ctx.case.facts,
+                                    &command,
+                                    &rules,
+                                    &WeekendCalendar,
+                                    at,
+                                )?,
+                                None,
+                            ))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for result in in_order(results).await {
+            if let Err(e) = result {
+                *failures.entry(e.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    Ok(failures)
+}
+
+/// Awaits futures in order, after starting each of them in order: each job
+/// reaches the writer's queue in the order given, so the writer commits them in
+/// that order whatever the scheduler does.
+async fn in_order<T>(futures: Vec<impl std::future::Future<Output = T>>) -> Vec<T> {
+    use futures::FutureExt;
+    let waker = futures::task::noop_waker();
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut started = futures::stream::FuturesOrdered::new();
+    for future in futures {
+        // The first poll queues the job, then waits for the commit. Tokio's
+        // cooperative budget could make that first poll yield before queueing
+        // once the task has done enough work; `unconstrained` opts out of it.
+        let mut future = tokio::task::unconstrained(future).boxed_local();
+        match future.poll_unpin(&mut context) {
+            std::task::Poll::Ready(value) => {
+                started.push_back(futures::future::ready(value).boxed_local())
+            }
+            std::task::Poll::Pending => started.push_back(future),
+        }
+    }
+    started.collect().await
+}
+
+/// The role of the step a plan's event `e` works on (for choosing the actor).
+fn step_role_before(plan: &Plan, e: usize) -> Option<Role> {
+    let steps_done = plan.events[..e]
+        .iter()
+        .filter(|(_, c)| matches!(c, Some(Command::CompleteStep { .. })))
+        .count();
+    plan.item
+        .guide
+        .steps
+        .get(steps_done)
+        .map(|s| s.role)
+        .or(Some(Role::Approver))
+}

@@ -1,0 +1,397 @@
+//! Administration: departments, staff and A/B posts, the catalog and its
+//! spreadsheet, the audit chain.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use onewindow_core::catalog::{Guide, ItemStatus, RegionLevel};
+use onewindow_core::staff::{Role, parse_roles};
+use onewindow_store::audit::Verification;
+use onewindow_store::staff::{NewDepartment, NewStaff};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::catalog::{DepartmentView, ItemDetail};
+use super::session::StaffView;
+use crate::AppState;
+use crate::auth::StaffUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+
+#[derive(Deserialize, ToSchema)]
+pub struct DepartmentRequest {
+    pub code: String,
+    pub name: String,
+    /// county | township | village
+    pub level: String,
+    pub parent_id: Option<i64>,
+    pub region_code: Option<String>,
+    #[serde(default)]
+    pub window_location: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/departments", tag = "admin", request_body = DepartmentRequest,
+    responses((status = 201, body = DepartmentView), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_department(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Json(request): Json<DepartmentRequest>,
+) -> ApiResult<Response> {
+    user.require(Role::Admin)?;
+    let level = RegionLevel::parse(&request.level)
+        .ok_or_else(|| ApiError::invalid("level", "层级只能是 county、township 或 village"))?;
+    if !request
+        .code
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || request.code.is_empty()
+    {
+        return Err(ApiError::invalid(
+            "code",
+            "部门编码只能由字母、数字和下划线组成",
+        ));
+    }
+    let department = state
+        .store
+        .create_department(
+            user.scope(),
+            NewDepartment {
+                code: request.code,
+                name: request.name,
+                level,
+                parent_id: request.parent_id,
+                region_code: request
+                    .region_code
+                    .unwrap_or_else(|| state.store.region_code().to_string()),
+                window_location: request.window_location,
+                phone: request.phone,
+                address: request.address,
+            },
+            state.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            onewindow_store::StoreError::Conflict(_) => ApiError::invalid("code", "部门编码已存在"),
+            other => other.into(),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(DepartmentView::from(&department)),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateItemRequest {
+    pub department_id: i64,
+    /// The guide; see `ItemDetail.guide` for its fields.
+    #[schema(value_type = Object)]
+    pub guide: Guide,
+}
+
+#[utoipa::path(post, path = "/api/v1/items", tag = "admin", request_body = CreateItemRequest,
+    responses((status = 201, body = ItemDetail), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_item(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Json(request): Json<CreateItemRequest>,
+) -> ApiResult<Response> {
+    user.require(Role::Admin)?;
+    state
+        .store
+        .department(request.department_id)
+        .await
+        .map_err(|_| ApiError::invalid("department_id", "部门不存在"))?;
+    let item = state
+        .store
+        .create_item(
+            user.scope(),
+            request.department_id,
+            request.guide,
+            state.now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(ItemDetail::of(&item))).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateItemRequest {
+    #[schema(value_type = Object)]
+    pub guide: Guide,
+    /// The version the edit started from; a newer stored version refuses the edit.
+    pub version: Option<i64>,
+}
+
+#[utoipa::path(put, path = "/api/v1/items/{id}", tag = "admin", params(("id" = i64, Path)), request_body = UpdateItemRequest,
+    responses((status = 200, body = ItemDetail), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update_item(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Path(id): Path<i64>,
+    Json(request): Json<UpdateItemRequest>,
+) -> ApiResult<axum::Json<ItemDetail>> {
+    user.require(Role::Admin)?;
+    let item = state
+        .store
+        .update_guide(
+            user.scope(),
+            id,
+            request.version,
+            request.guide,
+            state.now(),
+        )
+        .await?;
+    Ok(axum::Json(ItemDetail::of(&item)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StatusRequest {
+    /// draft | published | suspended
+    pub status: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/items/{id}/status", tag = "admin", params(("id" = i64, Path)), request_body = StatusRequest,
+    responses((status = 200, body = ItemDetail), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_item_status(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Path(id): Path<i64>,
+    Json(request): Json<StatusRequest>,
+) -> ApiResult<axum::Json<ItemDetail>> {
+    user.require(Role::Admin)?;
+    let status = ItemStatus::parse(&request.status)
+        .ok_or_else(|| ApiError::invalid("status", "状态只能是 draft、published 或 suspended"))?;
+    let item = state
+        .store
+        .set_item_status(user.scope(), id, status, state.now())
+        .await?;
+    Ok(axum::Json(ItemDetail::of(&item)))
+}
+
+#[derive(Deserialize)]
+pub struct StaffQuery {
+    pub department_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/staff", tag = "admin", params(("department_id" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<StaffView>)))]
+pub async fn list_staff(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Query(query): Query<StaffQuery>,
+) -> ApiResult<axum::Json<Vec<StaffView>>> {
+    let department = if user.0.has(Role::Admin) || user.0.has(Role::Supervisor) {
+        query.department_id
+    } else {
+        Some(user.0.department_id)
+    };
+    let staff = state.store.staff(department).await?;
+    Ok(axum::Json(staff.iter().map(StaffView::from).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateStaffRequest {
+    pub login: String,
+    pub name: String,
+    pub department_id: i64,
+    /// Role keys, e.g. ["window_clerk"].
+    pub roles: Vec<String>,
+    /// At least 8 characters.
+    pub password: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/staff", tag = "admin", request_body = CreateStaffRequest,
+    responses((status = 201, body = StaffView), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_staff(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Json(request): Json<CreateStaffRequest>,
+) -> ApiResult<Response> {
+    user.require_any(&[Role::Admin, Role::SecurityAdmin])?;
+    let roles = parse_roles(&request.roles.join(","))
+        .map_err(|r| ApiError::invalid("roles", format!("岗位“{r}”不存在")))?;
+    if roles.is_empty() {
+        return Err(ApiError::invalid("roles", "至少指定一个岗位"));
+    }
+    // Separation of the three admins (三员分立): one person, one admin role.
+    let admin_roles = roles
+        .iter()
+        .filter(|r| matches!(r, Role::Admin | Role::SecurityAdmin | Role::AuditAdmin))
+        .count();
+    if admin_roles > 1 {
+        return Err(ApiError::invalid(
+            "roles",
+            "系统管理员、安全保密管理员和安全审计员须由不同人员担任",
+        ));
+    }
+    state
+        .store
+        .department(request.department_id)
+        .await
+        .map_err(|_| ApiError::invalid("department_id", "部门不存在"))?;
+    let member = state
+        .store
+        .create_staff(
+            user.scope(),
+            NewStaff {
+                login: request.login,
+                name: request.name,
+                department_id: request.department_id,
+                roles,
+                password: request.password,
+                phone: request.phone,
+            },
+            state.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            onewindow_store::StoreError::Conflict(_) => {
+                ApiError::invalid("login", "登录名已被使用")
+            }
+            other => other.into(),
+        })?;
+    Ok((StatusCode::CREATED, axum::Json(StaffView::from(&member))).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BackupRequest {
+    /// The B of this person's post, or null to clear it.
+    pub backup_id: Option<i64>,
+}
+
+#[utoipa::path(put, path = "/api/v1/staff/{id}/backup", tag = "admin", params(("id" = i64, Path)), request_body = BackupRequest,
+    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_backup(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Path(id): Path<i64>,
+    Json(request): Json<BackupRequest>,
+) -> ApiResult<StatusCode> {
+    user.require(Role::Admin)?;
+    state
+        .store
+        .set_backup(user.scope(), id, request.backup_id, state.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AbsenceRequest {
+    pub absent: bool,
+}
+
+#[utoipa::path(put, path = "/api/v1/staff/{id}/absence", tag = "admin", params(("id" = i64, Path)), request_body = AbsenceRequest,
+    responses((status = 200, body = StaffView), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_absence(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Path(id): Path<i64>,
+    Json(request): Json<AbsenceRequest>,
+) -> ApiResult<axum::Json<StaffView>> {
+    let target = state.store.staff_member(id).await?;
+    // The admin, or the department's approver (its leader on duty).
+    let allowed = user.0.has(Role::Admin)
+        || (user.0.has(Role::Approver) && user.0.department_id == target.department_id);
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "只有系统管理员或本部门负责人可以登记在岗状态",
+        ));
+    }
+    let member = state
+        .store
+        .set_absent(user.scope(), id, request.absent, state.now())
+        .await?;
+    Ok(axum::Json(StaffView::from(&member)))
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[utoipa::path(get, path = "/api/v1/catalog/export", tag = "admin",
+    responses((status = 200, description = "The catalog as .xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn export_catalog(State(state): State<AppState>, user: StaffUser) -> ApiResult<Response> {
+    user.require_any(&[Role::Admin, Role::Supervisor])?;
+    let items = state.store.all_items().await?;
+    let bytes = crate::xlsx::export(&items).map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, XLSX.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename*=UTF-8''%E4%BA%8B%E9%A1%B9%E7%9B%AE%E5%BD%95.xlsx"
+                    .to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportResult {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/catalog/import", tag = "admin",
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, body = ImportResult), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn import_catalog(
+    State(state): State<AppState>,
+    user: StaffUser,
+    body: Bytes,
+) -> ApiResult<axum::Json<ImportResult>> {
+    user.require(Role::Admin)?;
+    if body.is_empty() {
+        return Err(ApiError::invalid("body", "请上传.xlsx格式的事项目录文件"));
+    }
+    let rows =
+        crate::xlsx::import(&body).map_err(|e| ApiError::invalid(e.field(), e.to_string()))?;
+    let summary = state
+        .store
+        .import_items(user.scope(), rows, state.now())
+        .await?;
+    Ok(axum::Json(ImportResult {
+        created: summary.created,
+        updated: summary.updated,
+        unchanged: summary.unchanged,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditVerification {
+    pub intact: bool,
+    pub entries: Option<i64>,
+    /// The first broken entry.
+    pub broken_seq: Option<i64>,
+    pub message: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "admin", responses((status = 200, body = AuditVerification)))]
+pub async fn verify_audit(
+    State(state): State<AppState>,
+    user: StaffUser,
+) -> ApiResult<axum::Json<AuditVerification>> {
+    user.require_any(&[Role::AuditAdmin, Role::Supervisor])?;
+    Ok(axum::Json(match state.store.verify_audit().await? {
+        Verification::Intact { entries } => AuditVerification {
+            intact: true,
+            entries: Some(entries),
+            broken_seq: None,
+            message: format!("审计日志完整：共{entries}条记录，哈希链校验通过"),
+        },
+        Verification::Broken { seq, reason } => AuditVerification {
+            intact: false,
+            entries: None,
+            broken_seq: Some(seq),
+            message: reason,
+        },
+    }))
+}

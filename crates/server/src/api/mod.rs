@@ -1,0 +1,57 @@
+//! The REST API under `/api/v1`. Wire types live here, converted from core and
+//! store types; every handler checks the role and the object it acts on.
+
+pub mod admin;
+pub mod cases;
+pub mod catalog;
+pub mod session;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/departments",
+            get(catalog::list_departments).post(admin::create_department),
+        )
+        .route(
+            "/api/v1/items",
+            get(catalog::list_items).post(admin::create_item),
+        )
+        .route(
+            "/api/v1/items/{id}",
+            get(catalog::get_item).put(admin::update_item),
+        )
+        .route("/api/v1/items/{id}/status", put(admin::set_item_status))
+        .route("/api/v1/catalog/export", get(admin::export_catalog))
+        .route("/api/v1/catalog/import", post(admin::import_catalog))
+        .route(
+            "/api/v1/staff",
+            get(admin::list_staff).post(admin::create_staff),
+        )
+        .route("/api/v1/staff/{id}/backup", put(admin::set_backup))
+        .route("/api/v1/staff/{id}/absence", put(admin::set_absence))
+        .route("/api/v1/auth/login", post(session::log_in))
+        .route("/api/v1/auth/logout", post(session::log_out))
+        .route("/api/v1/me", get(session::me))
+        .route("/api/v1/applications", post(cases::apply))
+        .route("/api/v1/lookup", get(cases::lookup))
+        .route("/api/v1/lookup/actions", post(cases::applicant_action))
+        .route("/api/v1/queue", get(cases::queue))
+        .route(
+            "/api/v1/cases",
+            get(cases::list_cases).post(cases::register_at_window),
+        )
+        .route("/api/v1/cases/{id}", get(cases::get_case))
+        .route("/api/v1/cases/{id}/actions", post(cases::act))
+        .route("/api/v1/files/{id}", get(cases::download_file))
+        .route("/api/v1/audit/verify", get(admin::verify_audit))
+        .fallback(fallback)
+}
+
+async fn fallback(uri: axum::http::Uri) -> crate::error::ApiError {
+    crate::error::ApiError::not_found(format!("没有这个地址：{}", uri.path()))
+}

@@ -1,0 +1,151 @@
+//! The one place where errors become HTTP responses.
+//!
+//! Which error type belongs where: `onewindow_core::DomainError` names a broken
+//! rule (refused transition, bad field); `onewindow_store::StoreError` adds not
+//! found, conflicts and backend failures; [`ApiError`] is what handlers return,
+//! built from either or from the HTTP edge (bad JSON, bad upload, auth). Every
+//! body is `{"error": {"code", "message", "field"?}}` with a stable code for
+//! programs and a Chinese message for people. Backend details are logged, never
+//! sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use onewindow_core::DomainError;
+use onewindow_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `transition_refused`.
+    pub code: String,
+    /// Message for people, in Chinese.
+    pub message: String,
+    /// The input field concerned, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            field: Some(field.into()),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn unauthorized() -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录")
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "系统内部错误，请稍后重试；如持续出现请联系管理员",
+        )
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+                field: self.field.clone(),
+            },
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        let status = match &e {
+            DomainError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            DomainError::RoleRequired { .. } | DomainError::NotAssignee => StatusCode::FORBIDDEN,
+            DomainError::TransitionRefused { .. }
+            | DomainError::SecondSupplement
+            | DomainError::DeemedAccepted
+            | DomainError::ItemNotPublished => StatusCode::CONFLICT,
+        };
+        ApiError {
+            status,
+            code: e.code(),
+            message: e.message(),
+            field: e.field().map(str::to_string),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what } => ApiError::not_found(match what {
+                "case" => "未找到该办件，请核对办件编号和手机号码",
+                "item" => "未找到该事项",
+                "department" => "未找到该部门",
+                "staff" => "未找到该工作人员",
+                "file" => "未找到该文件",
+                _ => "未找到所请求的记录",
+            }),
+            StoreError::Conflict(message) => {
+                ApiError::new(StatusCode::CONFLICT, "version_conflict", message)
+            }
+            StoreError::Domain(d) => d.into(),
+            StoreError::Forbidden(message) => ApiError::forbidden(message),
+            StoreError::IdempotencyMismatch => ApiError {
+                field: Some("Idempotency-Key".into()),
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "该幂等键已用于另一个不同的请求，请更换幂等键",
+                )
+            },
+            StoreError::Backend(detail) => ApiError::internal(detail),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body())).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// The response for a panic caught by the middleware.
+    pub fn into_response_value(self) -> Response {
+        self.into_response()
+    }
+}

@@ -1,0 +1,51 @@
+//! The OpenAPI 3 document at `/api/openapi.json` and a browsable page of it at
+//! `/api/docs` (Swagger UI, served from the binary: it works offline).
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::AppState;
+use crate::api::{admin, cases, catalog, session};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "onewindow API",
+        description = "政务服务与电子监察系统接口。错误统一返回 {\"error\": {\"code\", \"message\", \"field\"}}：code 为稳定的英文错误码，message 为中文说明。工作人员先调用 /api/v1/auth/login 获取 token，再以 Authorization: Bearer <token> 调用其他接口。带 Idempotency-Key 头重复提交的 POST 只生效一次。"
+    ),
+    paths(
+        catalog::list_departments, catalog::list_items, catalog::get_item,
+        cases::apply, cases::lookup, cases::applicant_action, cases::queue, cases::list_cases,
+        cases::register_at_window, cases::get_case, cases::act, cases::download_file,
+        session::log_in, session::log_out, session::me,
+        admin::create_department, admin::create_item, admin::update_item, admin::set_item_status,
+        admin::list_staff, admin::create_staff, admin::set_backup, admin::set_absence,
+        admin::export_catalog, admin::import_catalog, admin::verify_audit,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "catalog", description = "事项目录与办事指南"),
+        (name = "cases", description = "申请、受理与办件"),
+        (name = "session", description = "工作人员登录"),
+        (name = "admin", description = "系统管理"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
+}

@@ -1,0 +1,656 @@
+//! The catalog as a spreadsheet, for editing in Excel or WPS: one sheet of
+//! items and one sheet each for materials, fees and steps, joined by the item
+//! code. Export, edit a cell, import: the change is applied. An import with any
+//! bad cell is refused whole, each problem named by sheet, row and column.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use onewindow_core::calendar::{LimitUnit, TimeLimit};
+use onewindow_core::catalog::{
+    Fee, Guide, HandlingCategory, ItemStatus, ItemType, Material, Step, Target,
+};
+use onewindow_core::staff::Role;
+use onewindow_store::catalog::{ImportRow, ServiceItem};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+
+const ITEMS: &str = "事项";
+const MATERIALS: &str = "申请材料";
+const FEES: &str = "收费";
+const STEPS: &str = "办理环节";
+
+const ITEM_HEADERS: [&str; 21] = [
+    "部门编码",
+    "事项编码",
+    "实施编码",
+    "事项名称",
+    "状态",
+    "事项类型",
+    "办件类型",
+    "服务对象",
+    "法定时限",
+    "法定时限单位",
+    "承诺时限",
+    "承诺时限单位",
+    "到现场次数",
+    "设定依据",
+    "受理条件",
+    "办理地点",
+    "办理时间",
+    "咨询电话",
+    "投诉电话",
+    "别名",
+    "主题分类",
+];
+const MATERIAL_HEADERS: [&str; 8] = [
+    "事项编码",
+    "材料名称",
+    "是否必需",
+    "原件份数",
+    "复印件份数",
+    "用途说明",
+    "模板文件编号",
+    "样表文件编号",
+];
+const FEE_HEADERS: [&str; 6] = [
+    "事项编码",
+    "收费项目",
+    "收费标准",
+    "收费金额（元）",
+    "收费下限（元）",
+    "收费依据",
+];
+const STEP_HEADERS: [&str; 4] = ["事项编码", "环节名称", "岗位", "环节时限（工作日）"];
+
+fn header_row(sheet: &mut Worksheet, headers: &[&str], widths: &[f64]) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold().set_background_color("#DCE6F1");
+    for (col, (header, width)) in headers
+        .iter()
+        .zip(widths.iter().chain(std::iter::repeat(&14.0)))
+        .enumerate()
+    {
+        sheet.write_string_with_format(0, col as u16, *header, &bold)?;
+        sheet.set_column_width(col as u16, *width)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+fn step_role_label(role: Role) -> &'static str {
+    role.label()
+}
+
+/// Writes every item and its lists.
+pub fn export(items: &[(String, ServiceItem)]) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet().set_name(ITEMS)?;
+    header_row(
+        sheet,
+        &ITEM_HEADERS,
+        &[
+            10.0, 16.0, 24.0, 30.0, 10.0, 12.0, 12.0, 10.0, 8.0, 10.0, 8.0, 10.0, 8.0, 40.0, 40.0,
+            30.0, 24.0, 14.0, 14.0, 20.0, 16.0,
+        ],
+    )?;
+    for (i, (department_code, item)) in items.iter().enumerate() {
+        let g = &item.guide;
+        let row = i as u32 + 1;
+        let texts: [String; 21] = [
+            department_code.clone(),
+            g.code.clone(),
+            g.implementing_code.clone(),
+            g.name.clone(),
+            item.status.label().into(),
+            g.item_type.label().into(),
+            g.category.label().into(),
+            g.target.label().into(),
+            String::new(),
+            unit_label(g.statutory_limit.unit).into(),
+            String::new(),
+            unit_label(g.promised_limit.unit).into(),
+            String::new(),
+            g.legal_basis.clone(),
+            g.conditions.join("\n"),
+            g.location.clone(),
+            g.office_hours.clone(),
+            g.contact_phone.clone(),
+            g.complaint_phone.clone(),
+            g.aliases.join("、"),
+            g.life_events.join("、"),
+        ];
+        for (col, text) in texts.iter().enumerate() {
+            if !text.is_empty() {
+                sheet.write_string(row, col as u16, text)?;
+            }
+        }
+        sheet.write_number(row, 8, f64::from(g.statutory_limit.amount))?;
+        sheet.write_number(row, 10, f64::from(g.promised_limit.amount))?;
+        sheet.write_number(row, 12, f64::from(g.visits))?;
+    }
+
+    let sheet = workbook.add_worksheet().set_name(MATERIALS)?;
+    header_row(
+        sheet,
+        &MATERIAL_HEADERS,
+        &[16.0, 36.0, 10.0, 10.0, 10.0, 40.0, 12.0, 12.0],
+    )?;
+    let mut row = 1;
+    for (_, item) in items {
+        for m in &item.guide.materials {
+            sheet.write_string(row, 0, &item.guide.code)?;
+            sheet.write_string(row, 1, &m.name)?;
+            sheet.write_string(row, 2, if m.required { "是" } else { "否" })?;
+            sheet.write_number(row, 3, f64::from(m.originals))?;
+            sheet.write_number(row, 4, f64::from(m.copies))?;
+            sheet.write_string(row, 5, &m.reason)?;
+            if let Some(id) = m.template_file {
+                sheet.write_number(row, 6, id as f64)?;
+            }
+            if let Some(id) = m.sample_file {
+                sheet.write_number(row, 7, id as f64)?;
+            }
+            row += 1;
+        }
+    }
+
+    let sheet = workbook.add_worksheet().set_name(FEES)?;
+    header_row(sheet, &FEE_HEADERS, &[16.0, 24.0, 24.0, 14.0, 14.0, 40.0])?;
+    let mut row = 1;
+    for (_, item) in items {
+        for f in &item.guide.fees {
+            sheet.write_string(row, 0, &item.guide.code)?;
+            sheet.write_string(row, 1, &f.name)?;
+            sheet.write_string(row, 2, &f.standard)?;
+            sheet.write_number(row, 3, f.amount_fen as f64 / 100.0)?;
+            sheet.write_number(row, 4, f.lower_bound_fen as f64 / 100.0)?;
+            sheet.write_string(row, 5, &f.legal_basis)?;
+            row += 1;
+        }
+    }
+
+    let sheet = workbook.add_worksheet().set_name(STEPS)?;
+    header_row(sheet, &STEP_HEADERS, &[16.0, 20.0, 10.0, 18.0])?;
+    let mut row = 1;
+    for (_, item) in items {
+        for s in &item.guide.steps {
+            sheet.write_string(row, 0, &item.guide.code)?;
+            sheet.write_string(row, 1, &s.name)?;
+            sheet.write_string(row, 2, step_role_label(s.role))?;
+            sheet.write_number(row, 3, f64::from(s.limit_days))?;
+            row += 1;
+        }
+    }
+    workbook.save_to_buffer()
+}
+
+fn unit_label(unit: LimitUnit) -> &'static str {
+    match unit {
+        LimitUnit::WorkingDays => "工作日",
+        LimitUnit::NaturalDays => "自然日",
+    }
+}
+
+/// Why an import was refused: every bad cell, by sheet, row and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportError {
+    pub problems: Vec<CellProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellProblem {
+    pub sheet: String,
+    /// 1-based, as Excel shows it.
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for CellProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "「{}」表第{}行“{}”列：{}",
+            self.sheet, self.row, self.column, self.message
+        )
+    }
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "导入未执行，共发现{}处错误（目录未作任何修改）：",
+            self.problems.len()
+        )?;
+        for p in self.problems.iter().take(20) {
+            write!(f, "\n{p}")?;
+        }
+        if self.problems.len() > 20 {
+            write!(f, "\n……（其余{}处略）", self.problems.len() - 20)?;
+        }
+        Ok(())
+    }
+}
+
+impl ImportError {
+    fn file(message: impl Into<String>) -> ImportError {
+        ImportError {
+            problems: vec![CellProblem {
+                sheet: String::new(),
+                row: 0,
+                column: String::new(),
+                message: message.into(),
+            }],
+        }
+    }
+
+    /// The first bad cell as `sheet!column row`, for the error's field.
+    pub fn field(&self) -> String {
+        self.problems
+            .first()
+            .map(|p| format!("{}!{}{}", p.sheet, p.column, p.row))
+            .unwrap_or_else(|| "file".into())
+    }
+}
+
+struct SheetReader<'a> {
+    sheet: &'a str,
+    headers: &'a [&'a str],
+    problems: &'a mut Vec<CellProblem>,
+}
+
+impl SheetReader<'_> {
+    fn problem(&mut self, row: usize, col: usize, message: impl Into<String>) {
+        self.problems.push(CellProblem {
+            sheet: self.sheet.into(),
+            row: row + 1,
+            column: self.headers.get(col).copied().unwrap_or("?").into(),
+            message: message.into(),
+        });
+    }
+
+    fn text(&self, cells: &[Data], col: usize) -> String {
+        match cells.get(col) {
+            Some(Data::String(s)) => s.trim().to_string(),
+            Some(Data::Int(i)) => i.to_string(),
+            Some(Data::Float(f)) if f.fract() == 0.0 => format!("{}", *f as i64),
+            Some(Data::Float(f)) => f.to_string(),
+            Some(Data::Bool(b)) => {
+                if *b {
+                    "是".into()
+                } else {
+                    "否".into()
+                }
+            }
+            Some(other) => other.to_string().trim().to_string(),
+            None => String::new(),
+        }
+    }
+
+    fn number(&mut self, cells: &[Data], row: usize, col: usize) -> Option<f64> {
+        match cells.get(col) {
+            Some(Data::Int(i)) => Some(*i as f64),
+            Some(Data::Float(f)) => Some(*f),
+            Some(Data::String(s)) if s.trim().parse::<f64>().is_ok() => s.trim().parse().ok(),
+            _ => {
+                self.problem(row, col, "应填写数字");
+                None
+            }
+        }
+    }
+
+    fn count(&mut self, cells: &[Data], row: usize, col: usize) -> u32 {
+        match self.number(cells, row, col) {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 3650.0 => n as u32,
+            Some(_) => {
+                self.problem(row, col, "应为不小于0的整数");
+                0
+            }
+            None => 0,
+        }
+    }
+
+    fn fen(&mut self, cells: &[Data], row: usize, col: usize) -> i64 {
+        match self.number(cells, row, col) {
+            Some(yuan) if yuan >= 0.0 => (yuan * 100.0).round() as i64,
+            Some(_) => {
+                self.problem(row, col, "金额不能为负数");
+                0
+            }
+            None => 0,
+        }
+    }
+
+    fn parsed<T>(
+        &mut self,
+        cells: &[Data],
+        row: usize,
+        col: usize,
+        parse: impl Fn(&str) -> Option<T>,
+        allowed: &str,
+    ) -> Option<T> {
+        let text = self.text(cells, col);
+        let value = parse(&text);
+        if value.is_none() {
+            self.problem(row, col, format!("“{text}”不是有效取值，应为：{allowed}"));
+        }
+        value
+    }
+
+    fn check_headers(&mut self, cells: &[Data]) -> bool {
+        for (col, expected) in self.headers.iter().enumerate() {
+            if self.text(cells, col) != *expected {
+                self.problem(0, col, format!("表头应为“{expected}”，请使用导出的模板"));
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn labels<T: Copy>(all: &[T], label: impl Fn(T) -> &'static str) -> String {
+    all.iter().map(|v| label(*v)).collect::<Vec<_>>().join("、")
+}
+
+fn step_role(text: &str) -> Option<Role> {
+    match text {
+        "承办" | "handler" => Some(Role::Handler),
+        "审核" | "reviewer" => Some(Role::Reviewer),
+        "批准" | "approver" => Some(Role::Approver),
+        _ => None,
+    }
+}
+
+fn yes_no(text: &str) -> Option<bool> {
+    match text {
+        "是" | "必需" | "Y" | "y" | "true" => Some(true),
+        "否" | "非必需" | "N" | "n" | "false" | "" => Some(false),
+        _ => None,
+    }
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(['、', ',', '，', ';', '；'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reads a workbook written by [`export`] (and edited by people).
+pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
+        ImportError::file(format!("无法读取文件，请上传.xlsx格式的事项目录（{e}）"))
+    })?;
+    let mut sheet = |name: &str| {
+        workbook
+            .worksheet_range(name)
+            .map_err(|_| ImportError::file(format!("文件中缺少「{name}」工作表，请使用导出的模板")))
+    };
+    let items = sheet(ITEMS)?;
+    let materials = sheet(MATERIALS)?;
+    let fees = sheet(FEES)?;
+    let steps = sheet(STEPS)?;
+    let mut problems = Vec::new();
+
+    // Lists first, keyed by item code.
+    let mut material_lists: HashMap<String, Vec<Material>> = HashMap::new();
+    let mut reader = SheetReader {
+        sheet: MATERIALS,
+        headers: &MATERIAL_HEADERS,
+        problems: &mut problems,
+    };
+    for (row, cells) in materials.rows().enumerate() {
+        if row == 0 {
+            if !reader.check_headers(cells) {
+                break;
+            }
+            continue;
+        }
+        let code = reader.text(cells, 0);
+        if code.is_empty() && reader.text(cells, 1).is_empty() {
+            continue;
+        }
+        let name = reader.text(cells, 1);
+        if name.is_empty() {
+            reader.problem(row, 1, "材料名称不能为空");
+        }
+        let required = reader
+            .parsed(cells, row, 2, yes_no, "是、否")
+            .unwrap_or(false);
+        let file_id = |r: &mut SheetReader, col| {
+            if r.text(cells, col).is_empty() {
+                None
+            } else {
+                Some(i64::from(r.count(cells, row, col)))
+            }
+        };
+        let material = Material {
+            name,
+            required,
+            originals: reader.count(cells, row, 3),
+            copies: reader.count(cells, row, 4),
+            reason: reader.text(cells, 5),
+            template_file: file_id(&mut reader, 6),
+            sample_file: file_id(&mut reader, 7),
+        };
+        material_lists.entry(code).or_default().push(material);
+    }
+    let mut fee_lists: HashMap<String, Vec<Fee>> = HashMap::new();
+    let mut reader = SheetReader {
+        sheet: FEES,
+        headers: &FEE_HEADERS,
+        problems: &mut problems,
+    };
+    for (row, cells) in fees.rows().enumerate() {
+        if row == 0 {
+            if !reader.check_headers(cells) {
+                break;
+            }
+            continue;
+        }
+        let code = reader.text(cells, 0);
+        if code.is_empty() && reader.text(cells, 1).is_empty() {
+            continue;
+        }
+        let fee = Fee {
+            name: reader.text(cells, 1),
+            standard: reader.text(cells, 2),
+            amount_fen: reader.fen(cells, row, 3),
+            lower_bound_fen: reader.fen(cells, row, 4),
+            legal_basis: reader.text(cells, 5),
+        };
+        if fee.lower_bound_fen > fee.amount_fen {
+            reader.problem(row, 4, "收费下限不能高于收费金额");
+        }
+        fee_lists.entry(code).or_default().push(fee);
+    }
+    let mut step_lists: HashMap<String, Vec<Step>> = HashMap::new();
+    let mut reader = SheetReader {
+        sheet: STEPS,
+        headers: &STEP_HEADERS,
+        problems: &mut problems,
+    };
+    for (row, cells) in steps.rows().enumerate() {
+        if row == 0 {
+            if !reader.check_headers(cells) {
+                break;
+            }
+            continue;
+        }
+        let code = reader.text(cells, 0);
+        if code.is_empty() && reader.text(cells, 1).is_empty() {
+            continue;
+        }
+        let name = reader.text(cells, 1);
+        if name.is_empty() {
+            reader.problem(row, 1, "环节名称不能为空");
+        }
+        let role = reader
+            .parsed(cells, row, 2, step_role, "承办、审核、批准")
+            .unwrap_or(Role::Handler);
+        let limit_days = reader.count(cells, row, 3);
+        step_lists.entry(code).or_default().push(Step {
+            name,
+            role,
+            limit_days,
+        });
+    }
+
+    let mut out = Vec::new();
+    let mut seen_codes = HashMap::new();
+    let mut reader = SheetReader {
+        sheet: ITEMS,
+        headers: &ITEM_HEADERS,
+        problems: &mut problems,
+    };
+    for (row, cells) in items.rows().enumerate() {
+        if row == 0 {
+            if !reader.check_headers(cells) {
+                break;
+            }
+            continue;
+        }
+        if (0..ITEM_HEADERS.len()).all(|c| reader.text(cells, c).is_empty()) {
+            continue;
+        }
+        let code = reader.text(cells, 1);
+        if let Some(first) = seen_codes.insert(code.clone(), row + 1) {
+            reader.problem(row, 1, format!("事项编码与第{first}行重复"));
+        }
+        let status = reader.parsed(
+            cells,
+            row,
+            4,
+            ItemStatus::parse,
+            &labels(ItemStatus::ALL, ItemStatus::label),
+        );
+        let item_type = reader.parsed(
+            cells,
+            row,
+            5,
+            ItemType::parse,
+            &labels(ItemType::ALL, ItemType::label),
+        );
+        let category = reader.parsed(
+            cells,
+            row,
+            6,
+            HandlingCategory::parse,
+            &labels(HandlingCategory::ALL, HandlingCategory::label),
+        );
+        let target = reader.parsed(
+            cells,
+            row,
+            7,
+            Target::parse,
+            &labels(Target::ALL, Target::label),
+        );
+        let statutory_amount = reader.count(cells, row, 8);
+        let statutory_unit = reader.parsed(cells, row, 9, LimitUnit::parse, "工作日、自然日");
+        let promised_amount = reader.count(cells, row, 10);
+        let promised_unit = reader.parsed(cells, row, 11, LimitUnit::parse, "工作日、自然日");
+        let visits = reader.count(cells, row, 12);
+        let (
+            Some(status),
+            Some(item_type),
+            Some(category),
+            Some(target),
+            Some(statutory_unit),
+            Some(promised_unit),
+        ) = (
+            status,
+            item_type,
+            category,
+            target,
+            statutory_unit,
+            promised_unit,
+        )
+        else {
+            continue;
+        };
+        let guide = Guide {
+            name: reader.text(cells, 3),
+            code: code.clone(),
+            implementing_code: reader.text(cells, 2),
+            item_type,
+            category,
+            target,
+            statutory_limit: TimeLimit {
+                amount: statutory_amount,
+                unit: statutory_unit,
+            },
+            promised_limit: TimeLimit {
+                amount: promised_amount,
+                unit: promised_unit,
+            },
+            legal_basis: reader.text(cells, 13),
+            conditions: reader
+                .text(cells, 14)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+            materials: material_lists.remove(&code).unwrap_or_default(),
+            fees: fee_lists.remove(&code).unwrap_or_default(),
+            steps: step_lists.remove(&code).unwrap_or_default(),
+            visits,
+            location: reader.text(cells, 15),
+            office_hours: reader.text(cells, 16),
+            contact_phone: reader.text(cells, 17),
+            complaint_phone: reader.text(cells, 18),
+            aliases: split_list(&reader.text(cells, 19)),
+            life_events: split_list(&reader.text(cells, 20)),
+        };
+        if let Err(errors) = guide.validate() {
+            for e in errors {
+                let col = guide_field_column(&e.field);
+                reader.problem(row, col, e.message);
+            }
+        }
+        out.push(ImportRow {
+            department_code: reader.text(cells, 0),
+            status,
+            guide,
+        });
+    }
+    for (code, sheet_name) in material_lists
+        .keys()
+        .map(|c| (c, MATERIALS))
+        .chain(fee_lists.keys().map(|c| (c, FEES)))
+        .chain(step_lists.keys().map(|c| (c, STEPS)))
+    {
+        problems.push(CellProblem {
+            sheet: sheet_name.into(),
+            row: 0,
+            column: "事项编码".into(),
+            message: format!("事项编码“{code}”在「事项」表中不存在"),
+        });
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(ImportError { problems })
+    }
+}
+
+/// The item sheet's column for a guide field named in a validation error.
+fn guide_field_column(field: &str) -> usize {
+    let base = field.split(['[', '.']).next().unwrap_or(field);
+    match base {
+        "code" => 1,
+        "implementing_code" => 2,
+        "name" => 3,
+        "statutory_limit" => 8,
+        "promised_limit" => 10,
+        "visits" => 12,
+        "legal_basis" => 13,
+        "location" => 15,
+        "office_hours" => 16,
+        "contact_phone" => 17,
+        "complaint_phone" => 18,
+        _ => 1,
+    }
+}
