@@ -704,6 +704,10 @@ fn who_for(command: &Command, department_id: i64, facts_role: Option<Role>, post
         .unwrap_or(Who::System)
 }
 
+/// One day of the demo's history: its applications (time, plan) and its
+/// commands (time, plan, event).
+type DayPlan = (Vec<(Timestamp, usize)>, Vec<(Timestamp, usize, usize)>);
+
 /// Applies the plans day by day: each day's applications, then each day's
 /// commands, in time order. Jobs are queued in that order, so the writer
 /// commits them in that order and the result does not depend on timing.
@@ -713,10 +717,7 @@ async fn run_plans(
     posts: &Posts,
     departments: &HashMap<i64, String>,
 ) -> anyhow::Result<std::collections::BTreeMap<String, usize>> {
-    let mut by_day: std::collections::BTreeMap<
-        Date,
-        (Vec<(Timestamp, usize)>, Vec<(Timestamp, usize, usize)>),
-    > = Default::default();
+    let mut by_day: std::collections::BTreeMap<Date, DayPlan> = Default::default();
     for (p, plan) in plans.iter().enumerate() {
         for (e, (at, command)) in plan.events.iter().enumerate() {
             let day = by_day.entry(civil_date(*at)).or_default();

@@ -977,8 +977,8 @@ mod tests {
             let mut story = Story::new();
             let mut granted = 0;
             for c in commands {
-                if let Ok(t) = story.run(c, "2026-11-24") {
-                    if t.action == Action::RequestSupplement { granted += 1; }
+                if story.run(c, "2026-11-24").is_ok_and(|t| t.action == Action::RequestSupplement) {
+                    granted += 1;
                 }
             }
             prop_assert!(granted <= 1);
@@ -1122,10 +1122,10 @@ pub fn authorize(
     if actor.department_id != department_id {
         return Err(DomainError::NotAssignee);
     }
-    if let Some(role) = command.required_role(facts, steps) {
-        if !actor.has(role) {
-            return Err(DomainError::RoleRequired { role: role.key() });
-        }
+    if let Some(role) = command.required_role(facts, steps)
+        && !actor.has(role)
+    {
+        return Err(DomainError::RoleRequired { role: role.key() });
     }
     match assignee {
         Some((id, absent, backup)) => {
@@ -1141,10 +1141,20 @@ pub fn allowed_actions(facts: &CaseFacts) -> Vec<Action> {
     use Action as A;
     use CaseState as S;
     match facts.state {
-        S::Submitted if facts.supplement_requested => vec![A::Accept, A::Reject, A::Withdraw, A::Terminate],
-        S::Submitted => vec![A::Accept, A::RequestSupplement, A::Reject, A::Withdraw, A::Terminate],
+        S::Submitted if facts.supplement_requested => {
+            vec![A::Accept, A::Reject, A::Withdraw, A::Terminate]
+        }
+        S::Submitted => vec![
+            A::Accept,
+            A::RequestSupplement,
+            A::Reject,
+            A::Withdraw,
+            A::Terminate,
+        ],
         S::AwaitingSupplement => vec![A::Resubmit, A::Withdraw, A::Terminate],
-        S::Handling | S::Reviewing | S::Approving => vec![A::CompleteStep, A::Suspend, A::Withdraw, A::Terminate],
+        S::Handling | S::Reviewing | S::Approving => {
+            vec![A::CompleteStep, A::Suspend, A::Withdraw, A::Terminate]
+        }
         S::Deciding => vec![A::Decide, A::Suspend, A::Withdraw, A::Terminate],
         S::Decided => vec![A::Deliver],
         S::Suspended => vec![A::Resume, A::Withdraw, A::Terminate],

@@ -142,10 +142,3 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-
-impl ApiError {
-    /// The response for a panic caught by the middleware.
-    pub fn into_response_value(self) -> Response {
-        self.into_response()
-    }
-}

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
 use onewindow_core::calendar::{WeekendCalendar, WorkCalendar};
 use onewindow_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -81,12 +82,26 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(openapi::routes())
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| {
-            error::ApiError::internal("a handler panicked").into_response_value()
+            error::ApiError::internal("a handler panicked").into_response()
         }))
         .with_state(state)
+}
+
+/// Unknown addresses: a JSON error under `/api`, a page elsewhere.
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    let error = error::ApiError::not_found(format!("没有这个地址：{}", uri.path()));
+    if uri.path().starts_with("/api/") {
+        error.into_response()
+    } else {
+        pages::error_page(&state, None, &error)
+    }
 }
 
 /// Serves until the process is stopped.

@@ -18,7 +18,7 @@ use crate::api::{admin, cases, catalog, session};
     paths(
         catalog::list_departments, catalog::list_items, catalog::get_item,
         cases::apply, cases::lookup, cases::applicant_action, cases::queue, cases::list_cases,
-        cases::register_at_window, cases::get_case, cases::act, cases::download_file,
+        cases::register_at_window, cases::get_case, cases::act, cases::download_file, cases::upload_file,
         session::log_in, session::log_out, session::me,
         admin::create_department, admin::create_item, admin::update_item, admin::set_item_status,
         admin::list_staff, admin::create_staff, admin::set_backup, admin::set_absence,

@@ -85,19 +85,32 @@ pub struct StoredEntry {
 }
 
 impl Store {
-    /// Recomputes every hash from the first entry and checks the head.
+    /// Recomputes every hash from the first entry up to the head and checks
+    /// the head.
+    ///
+    /// The head is read first and only the entries up to it are checked: every
+    /// append writes its entry and the head in one transaction, so the entries
+    /// up to a committed head are all there, while entries appended during the
+    /// check (past the head read) are left for the next one. Reading the head
+    /// last instead reported a live system's fresh appends as missing entries.
     pub async fn verify_audit(&self) -> Result<Verification, StoreError> {
         let mut conn = self.pool().acquire().await?;
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?;
+        let head_seq: i64 = head.try_get("seq")?;
+        let head_hash: String = head.try_get("hash")?;
         let mut prev = GENESIS_HASH.to_string();
         let mut expected_seq = 1i64;
         let page = 5000i64;
         loop {
             let rows = sqlx::query(
                 "SELECT seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash \
-                 FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
+                 FROM audit_log WHERE seq >= $1 AND seq <= $3 ORDER BY seq LIMIT $2",
             )
             .bind(expected_seq)
             .bind(page)
+            .bind(head_seq)
             .fetch_all(&mut *conn)
             .await?;
             let fetched = rows.len() as i64;
@@ -158,18 +171,19 @@ impl Store {
                 break;
             }
         }
-        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *conn)
-            .await?;
-        let head_seq: i64 = head.try_get("seq")?;
-        let head_hash: String = head.try_get("hash")?;
-        if head_seq != expected_seq - 1 || head_hash != prev {
+        if head_seq != expected_seq - 1 {
             return Ok(Verification::Broken {
                 seq: expected_seq,
                 reason: format!(
                     "日志末尾缺失记录：链头为第{head_seq}条，实际只有{}条",
                     expected_seq - 1
                 ),
+            });
+        }
+        if head_hash != prev {
+            return Ok(Verification::Broken {
+                seq: head_seq,
+                reason: format!("第{head_seq}条记录与链头哈希不符（记录被修改或替换）"),
             });
         }
         Ok(Verification::Intact {

@@ -12,7 +12,9 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::audit::{self, Entry};
 use crate::catalog::{ServiceItem, load_item};
-use crate::db::{date_text, flag, from_micros, micros, parse_date, parse_opt_date};
+use crate::db::{
+    contains_pattern, date_text, flag, from_micros, micros, parse_date, parse_opt_date,
+};
 use crate::files::{FileInfo, NewFile, insert_file};
 use crate::idempotency::IdempotencyKey;
 use crate::staff::{StaffMember, load_staff};
@@ -243,17 +245,29 @@ async fn route(
     }
 }
 
-async fn insert_event(
-    conn: &mut Conn,
+/// One transition to record in a case's timeline.
+struct NewEvent<'a> {
     case_id: i64,
-    action: &str,
+    action: &'a str,
     from: Option<CaseState>,
     to: CaseState,
     who: Who,
     on_behalf_of: Option<i64>,
     at: Timestamp,
-    detail: &serde_json::Value,
-) -> Result<CaseEvent, StoreError> {
+    detail: &'a serde_json::Value,
+}
+
+async fn insert_event(conn: &mut Conn, event: NewEvent<'_>) -> Result<CaseEvent, StoreError> {
+    let NewEvent {
+        case_id,
+        action,
+        from,
+        to,
+        who,
+        on_behalf_of,
+        at,
+        detail,
+    } = event;
     let row = sqlx::query(
         "INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -357,7 +371,17 @@ impl Store {
                     "number": number, "item": item.guide.name, "channel": new.channel.key(),
                     "materials": new.materials.len(),
                 });
-                let event = insert_event(conn, case_id, "submit", None, CaseState::Submitted, who, None, now, &detail).await?;
+                let event = insert_event(conn, NewEvent {
+                    case_id,
+                    action: "submit",
+                    from: None,
+                    to: CaseState::Submitted,
+                    who,
+                    on_behalf_of: None,
+                    at: now,
+                    detail: &detail,
+                })
+                .await?;
                 audit::append(conn, now, Entry {
                     actor: &who.audit_actor(),
                     action: "submit",
@@ -440,7 +464,17 @@ impl Store {
                     return Err(version_conflict());
                 }
                 let action = transition.action.key();
-                let event = insert_event(conn, case.id, action, Some(transition.from), facts.state, who, on_behalf_of, now, &transition.detail).await?;
+                let event = insert_event(conn, NewEvent {
+                    case_id: case.id,
+                    action,
+                    from: Some(transition.from),
+                    to: facts.state,
+                    who,
+                    on_behalf_of,
+                    at: now,
+                    detail: &transition.detail,
+                })
+                .await?;
                 let mut detail = transition.detail.clone();
                 if let Some(map) = detail.as_object_mut() {
                     map.insert("from".into(), transition.from.key().into());
@@ -558,14 +592,11 @@ impl Store {
 
     /// Cases matching a filter, newest first, and how many match in all.
     pub async fn cases(&self, filter: &CaseFilter) -> Result<(Vec<Case>, i64), StoreError> {
-        let text = filter
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(|t| format!("%{t}%"));
+        let text = filter.text.as_deref().and_then(contains_pattern);
         let condition = "($1 IS NULL OR department_id = $1) AND ($2 IS NULL OR item_id = $2) \
-            AND ($3 IS NULL OR state = $3) AND ($4 IS NULL OR number LIKE $4 OR applicant_name LIKE $4)";
+            AND ($3 IS NULL OR state = $3) \
+            AND ($4 IS NULL OR lower(number) LIKE lower($4) ESCAPE '\\' \
+                 OR lower(applicant_name) LIKE lower($4) ESCAPE '\\')";
         let limit = if filter.limit <= 0 {
             50
         } else {

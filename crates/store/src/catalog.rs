@@ -8,7 +8,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::audit::{self, Entry};
-use crate::db::{from_micros, micros};
+use crate::db::{contains_pattern, from_micros, micros};
+use crate::error::input_error;
 use crate::{Conn, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -25,7 +26,8 @@ pub struct ServiceItem {
 /// A catalog query from the public portal or the admin pages.
 #[derive(Debug, Clone, Default)]
 pub struct ItemFilter {
-    /// Matches the name, the aliases and the legal basis.
+    /// Part of the name, an alias, the legal basis or the item's codes, in
+    /// any letter case; LIKE wildcards in it are taken literally.
     pub text: Option<String>,
     pub department_id: Option<i64>,
     pub category: Option<HandlingCategory>,
@@ -67,6 +69,17 @@ fn item_from(row: &AnyRow) -> Result<ServiceItem, StoreError> {
     })
 }
 
+/// What the catalog search matches (see `ItemFilter::text`), one field per
+/// line so that no match spans two fields.
+fn search_text(guide: &Guide) -> String {
+    let mut lines = vec![guide.name.trim()];
+    lines.extend(guide.aliases.iter().map(|a| a.trim()));
+    lines.push(guide.legal_basis.trim());
+    lines.push(guide.code.trim());
+    lines.push(guide.implementing_code.trim());
+    lines.join("\n")
+}
+
 fn validated(guide: &Guide) -> Result<(), StoreError> {
     guide.validate().map_err(|errors| {
         let first = errors
@@ -86,8 +99,8 @@ async fn insert_item(
 ) -> Result<i64, StoreError> {
     let json = serde_json::to_string(guide).map_err(StoreError::backend)?;
     let row = sqlx::query(
-        "INSERT INTO service_items (code, implementing_code, name, department_id, status, category, item_type, target, guide, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO service_items (code, implementing_code, name, department_id, status, category, item_type, target, guide, updated_at, search_text) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(guide.code.trim())
     .bind(guide.implementing_code.trim())
@@ -99,12 +112,10 @@ async fn insert_item(
     .bind(guide.target.key())
     .bind(&json)
     .bind(micros(now))
+    .bind(search_text(guide))
     .fetch_one(&mut *conn)
     .await
-    .map_err(|e| match StoreError::from(e) {
-        StoreError::Conflict(_) => StoreError::Domain(DomainError::invalid("code", format!("事项编码“{}”已存在", guide.code))),
-        other => other,
-    })?;
+    .map_err(|e| item_input_error(e, guide))?;
     Ok(row.try_get("id")?)
 }
 
@@ -119,7 +130,8 @@ async fn update_item(
     let json = serde_json::to_string(guide).map_err(StoreError::backend)?;
     sqlx::query(
         "UPDATE service_items SET code = $1, implementing_code = $2, name = $3, department_id = $4, status = $5, \
-         category = $6, item_type = $7, target = $8, guide = $9, updated_at = $10, version = version + 1 WHERE id = $11",
+         category = $6, item_type = $7, target = $8, guide = $9, updated_at = $10, search_text = $11, \
+         version = version + 1 WHERE id = $12",
     )
     .bind(guide.code.trim())
     .bind(guide.implementing_code.trim())
@@ -131,10 +143,21 @@ async fn update_item(
     .bind(guide.target.key())
     .bind(&json)
     .bind(micros(now))
+    .bind(search_text(guide))
     .bind(id)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map_err(|e| item_input_error(e, guide))?;
     Ok(())
+}
+
+/// A taken item code or a missing department, named as bad input.
+fn item_input_error(e: sqlx::Error, guide: &Guide) -> StoreError {
+    input_error(
+        e,
+        Some(("code", &format!("事项编码“{}”已存在", guide.code.trim()))),
+        Some(("department_id", "部门不存在")),
+    )
 }
 
 async fn department_id_by_code(conn: &mut Conn, code: &str) -> Result<Option<i64>, StoreError> {
@@ -254,20 +277,8 @@ impl Store {
 
     /// Items matching a filter, and how many match in all.
     pub async fn items(&self, filter: &ItemFilter) -> Result<(Vec<ServiceItem>, i64), StoreError> {
-        let pattern = filter
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(|t| {
-                format!(
-                    "%{}%",
-                    t.replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                )
-            });
-        let condition = "($1 IS NULL OR name LIKE $1 ESCAPE '\\' OR guide LIKE $1 ESCAPE '\\') \
+        let pattern = filter.text.as_deref().and_then(contains_pattern);
+        let condition = "($1 IS NULL OR lower(search_text) LIKE lower($1) ESCAPE '\\') \
              AND ($2 IS NULL OR department_id = $2) AND ($3 IS NULL OR category = $3) AND ($4 IS NULL OR status = $4)";
         let limit = if filter.limit <= 0 {
             50
@@ -276,7 +287,7 @@ impl Store {
         };
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM service_items WHERE {condition} \
-             ORDER BY CASE WHEN $1 IS NOT NULL AND name LIKE $1 ESCAPE '\\' THEN 0 ELSE 1 END, department_id, id \
+             ORDER BY CASE WHEN $1 IS NOT NULL AND lower(name) LIKE lower($1) ESCAPE '\\' THEN 0 ELSE 1 END, department_id, id \
              LIMIT $5 OFFSET $6"
         )))
         .bind(pattern.clone())

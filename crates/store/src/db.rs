@@ -91,3 +91,20 @@ pub fn parse_opt_date(text: Option<String>) -> Result<Option<Date>, StoreError> 
 pub fn flag(value: bool) -> i64 {
     i64::from(value)
 }
+
+/// A LIKE pattern matching values that contain `text` (trimmed), with the
+/// wildcards `%` and `_` and the escape character `\` taken literally; use it
+/// with `LIKE $n ESCAPE '\'` (and `lower()` on both sides for the same case
+/// rules on both backends: SQLite's LIKE ignores ASCII case, PostgreSQL's does
+/// not). None when the text is blank.
+pub fn contains_pattern(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Some(format!("%{escaped}%"))
+}

@@ -44,3 +44,39 @@ impl From<sqlx::Error> for StoreError {
         }
     }
 }
+
+/// Which constraint a failed write broke, for mapping it to bad input that
+/// names the field (a taken code, a missing department) instead of a backend
+/// error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Violation {
+    Unique,
+    ForeignKey,
+}
+
+pub(crate) fn violation(e: &sqlx::Error) -> Option<Violation> {
+    match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Some(Violation::Unique),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => Some(Violation::ForeignKey),
+        _ => None,
+    }
+}
+
+/// Maps a failed write to bad input naming a field: `on_unique` (field,
+/// message) for a unique violation, `on_foreign_key` for a reference to a
+/// missing row; any other error as usual.
+pub(crate) fn input_error(
+    e: sqlx::Error,
+    on_unique: Option<(&str, &str)>,
+    on_foreign_key: Option<(&str, &str)>,
+) -> StoreError {
+    let named = match violation(&e) {
+        Some(Violation::Unique) => on_unique,
+        Some(Violation::ForeignKey) => on_foreign_key,
+        None => None,
+    };
+    match named {
+        Some((field, message)) => StoreError::Domain(DomainError::invalid(field, message)),
+        None => StoreError::from(e),
+    }
+}

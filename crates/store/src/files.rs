@@ -77,3 +77,14 @@ impl Store {
         ))
     }
 }
+
+impl Store {
+    /// The case a file was handed in with, if it is a case material.
+    pub async fn case_of_file(&self, file_id: i64) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT case_id FROM case_materials WHERE file_id = $1")
+            .bind(file_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get("case_id")).transpose()?)
+    }
+}

@@ -72,7 +72,7 @@ impl Store {
             .await
             .map_err(StoreError::backend)?;
         let writer_conn = db::connect_one(backend, &url).await?;
-        let writer = writer::Writer::start(writer_conn, backend, options.max_batch);
+        let writer = writer::Writer::start(writer_conn, backend, url, options.max_batch);
         Ok(Store {
             pool,
             backend,

@@ -12,6 +12,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::audit::{self, Entry};
 use crate::db::{flag, micros};
+use crate::error::input_error;
 use crate::{Conn, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -130,6 +131,10 @@ fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// What an unknown login's password is checked against, so that the answer
+/// takes as long as for a known login with a wrong password.
+const UNKNOWN_LOGIN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0000000000000000000000000000000000000000000";
+
 /// A fresh random token as hex (for sessions and bearer tokens).
 pub fn new_token() -> Result<String, StoreError> {
     let mut bytes = [0u8; 32];
@@ -162,7 +167,14 @@ impl Store {
                 .bind(&new.phone)
                 .bind(&new.address)
                 .fetch_one(&mut *conn)
-                .await?;
+                .await
+                .map_err(|e| {
+                    input_error(
+                        e,
+                        Some(("code", &format!("部门编码“{}”已存在", new.code.trim()))),
+                        Some(("parent_id", "上级部门不存在")),
+                    )
+                })?;
                 let department = department_from(&row)?;
                 let detail = serde_json::json!({ "code": department.code, "name": department.name });
                 audit::append(conn, now, Entry {
@@ -212,7 +224,8 @@ impl Store {
                     .bind(&name)
                     .bind(&location)
                     .fetch_one(&mut *conn)
-                    .await?;
+                    .await
+                    .map_err(|e| input_error(e, None, Some(("department_id", "部门不存在"))))?;
                 Ok(row.try_get("id")?)
             })
         })
@@ -258,7 +271,14 @@ impl Store {
                 .bind(&password_hash)
                 .bind(&new.phone)
                 .fetch_one(&mut *conn)
-                .await?;
+                .await
+                .map_err(|e| {
+                    input_error(
+                        e,
+                        Some(("login", &format!("登录名“{}”已被使用", new.login.trim()))),
+                        Some(("department_id", "部门不存在")),
+                    )
+                })?;
                 let member = staff_from(&row)?;
                 let detail = serde_json::json!({ "login": member.login, "roles": roles_to_text(&member.roles) });
                 audit::append(conn, now, Entry {
@@ -317,6 +337,20 @@ impl Store {
                             DomainError::invalid("backup_id", "B角须为同一部门的工作人员").into(),
                         );
                     }
+                    // A and B are never both away (R3.4), whichever changes.
+                    if a.absent && b.absent {
+                        return Err(DomainError::invalid(
+                            "backup_id",
+                            "A角当前不在岗，B角须为在岗人员（A、B角不能同时缺岗）",
+                        )
+                        .into());
+                    }
+                } else if a.absent {
+                    return Err(DomainError::invalid(
+                        "backup_id",
+                        "A角当前不在岗，不能取消其B角（否则无人办理其工作）",
+                    )
+                    .into());
                 }
                 sqlx::query("UPDATE staff SET backup_id = $1 WHERE id = $2")
                     .bind(backup_id)
@@ -429,8 +463,11 @@ impl Store {
         // Verify against a dummy hash when the login is unknown, so the answer
         // takes as long either way.
         let (member, hash) = match &row {
-            Some(row) => (Some(staff_from(row)?), row.try_get::<String, _>("password_hash")?),
-            None => (None, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0000000000000000000000000000000000000000000".into()),
+            Some(row) => (
+                Some(staff_from(row)?),
+                row.try_get::<String, _>("password_hash")?,
+            ),
+            None => (None, UNKNOWN_LOGIN_HASH.into()),
         };
         let password = password.to_string();
         let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
@@ -516,4 +553,21 @@ pub(crate) async fn load_staff(conn: &mut Conn, id: i64) -> Result<StaffMember, 
     .await?
     .ok_or(StoreError::not_found("staff"))?;
     staff_from(&row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unknown_login_hash_is_a_real_argon2_hash_with_the_default_cost() {
+        // A hash that fails to parse would answer unknown logins at once and
+        // let them be told apart from wrong passwords by timing.
+        let parsed = PasswordHash::new(UNKNOWN_LOGIN_HASH).expect("a PHC string");
+        let real = hash_password("whatever it is").unwrap();
+        let real = PasswordHash::new(&real).unwrap();
+        assert_eq!(parsed.algorithm, real.algorithm);
+        assert_eq!(parsed.params, real.params);
+        assert!(!verify_password("", UNKNOWN_LOGIN_HASH));
+    }
 }

@@ -6,16 +6,28 @@
 //! commits once, and only then answers each job. A job's effects are therefore
 //! all-or-nothing, every answer follows a durable commit, and N concurrent
 //! requests cost one fsync instead of N.
+//!
+//! When a transaction cannot begin (the PostgreSQL session was ended by a
+//! restart or a failover, the connection broke), the writer opens a new
+//! connection and tries once more before failing the batch, so a lost
+//! connection costs at most the batch in flight, not every later write.
 
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use sqlx::Executor;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
-use crate::db::{Backend, Conn};
+use crate::db::{self, Backend, Conn};
 
 type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-type Job = Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, (bool, Deliver)> + Send>;
+/// A queued job: run on the connection, or, given the error that kept the
+/// batch from starting, answered with it at once.
+type Job = Box<
+    dyn for<'c> FnOnce(Result<&'c mut Conn, StoreError>) -> BoxFuture<'c, (bool, Deliver)> + Send,
+>;
 
 enum Message {
     Job(Job),
@@ -28,9 +40,11 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(conn: Conn, backend: Backend, max_batch: usize) -> Writer {
+    /// Starts the writer task on `conn`; `url` reopens it when it is lost.
+    pub(crate) fn start(conn: Conn, backend: Backend, url: String, max_batch: usize) -> Writer {
         let (queue, receiver) = mpsc::channel(8192);
-        tokio::spawn(run(conn, backend, receiver, max_batch.max(1)));
+        let connection = Connection { conn, backend, url };
+        tokio::spawn(run(connection, receiver, max_batch.max(1)));
         Writer { queue }
     }
 
@@ -42,7 +56,22 @@ impl Writer {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             Box::pin(async move {
-                let result = job(conn).await;
+                let conn = match conn {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        let deliver: Deliver = Box::new(move |_| {
+                            let _ = answer.send(Err(e));
+                        });
+                        return (false, deliver);
+                    }
+                };
+                // A panicking job (a bug in a decision function, say) must not
+                // end the writer task, which every later write waits on: it
+                // fails alone, its savepoint is rolled back like any failure.
+                let result = AssertUnwindSafe(async move { job(conn).await })
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| Err(job_panicked(panic.as_ref())));
                 let ok = result.is_ok();
                 let deliver: Deliver = Box::new(move |commit: Result<(), StoreError>| {
                     let _ = answer.send(commit.and(result));
@@ -67,18 +96,61 @@ impl Writer {
     }
 }
 
-async fn run(
-    mut conn: Conn,
+fn job_panicked(panic: &(dyn std::any::Any + Send)) -> StoreError {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!(
+        panic = message,
+        "a write job panicked; its writes are rolled back"
+    );
+    StoreError::Backend(format!("the write job panicked: {message}"))
+}
+
+/// The writer's connection and how to open it again.
+struct Connection {
+    conn: Conn,
     backend: Backend,
-    mut receiver: mpsc::Receiver<Message>,
-    max_batch: usize,
-) {
-    let begin = match backend {
-        // IMMEDIATE takes the write lock at once, so a reader never has to be
-        // upgraded half-way (which could fail with SQLITE_BUSY).
-        Backend::Sqlite => "BEGIN IMMEDIATE",
-        Backend::Postgres => "BEGIN",
-    };
+    url: String,
+}
+
+impl Connection {
+    fn begin_statement(&self) -> &'static str {
+        match self.backend {
+            // IMMEDIATE takes the write lock at once, so a reader never has to
+            // be upgraded half-way (which could fail with SQLITE_BUSY).
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+
+    /// Begins a transaction, on a new connection if the current one fails.
+    async fn begin(&mut self) -> Result<(), StoreError> {
+        let begin = self.begin_statement();
+        let first = match self.conn.execute(begin).await {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        tracing::warn!(error = %first, "could not begin a write transaction; reconnecting");
+        let mut fresh = db::connect_one(self.backend, &self.url)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not reconnect the writer");
+                StoreError::backend(format!("could not begin a write transaction: {first}"))
+            })?;
+        fresh.execute(begin).await.map_err(|e| {
+            tracing::error!(error = %e, "could not begin a write transaction");
+            StoreError::backend(format!("could not begin a write transaction: {e}"))
+        })?;
+        // The old connection is dropped, which rolls back anything it held.
+        self.conn = fresh;
+        Ok(())
+    }
+}
+
+async fn run(mut connection: Connection, mut receiver: mpsc::Receiver<Message>, max_batch: usize) {
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
     let mut stop: Option<oneshot::Sender<()>> = None;
     while let Some(message) = receiver.recv().await {
@@ -94,7 +166,7 @@ async fn run(
             }
         }
         if !batch.is_empty() {
-            commit_batch(&mut conn, begin, &mut batch).await;
+            commit_batch(&mut connection, &mut batch).await;
         }
         if let Some(done) = stop.take() {
             let _ = done.send(());
@@ -103,19 +175,21 @@ async fn run(
     }
 }
 
-async fn commit_batch(conn: &mut Conn, begin: &'static str, batch: &mut Vec<Job>) {
-    let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
-    if let Err(e) = conn.execute(begin).await {
-        // Dropping the jobs answers each of them with an error.
-        tracing::error!(error = %e, "could not begin a write transaction");
-        batch.clear();
+async fn commit_batch(connection: &mut Connection, batch: &mut Vec<Job>) {
+    if let Err(e) = connection.begin().await {
+        for job in batch.drain(..) {
+            let (_, deliver) = job(Err(e.clone())).await;
+            deliver(Ok(()));
+        }
         return;
     }
+    let conn = &mut connection.conn;
+    let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
     for job in batch.drain(..) {
         if let Err(e) = conn.execute("SAVEPOINT job").await {
             tracing::error!(error = %e, "savepoint failed");
         }
-        let (ok, deliver) = job(conn).await;
+        let (ok, deliver) = job(Ok(&mut *conn)).await;
         let end = if ok {
             "RELEASE SAVEPOINT job"
         } else {

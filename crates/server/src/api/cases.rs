@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::StaffUser;
+use crate::auth::{MaybeUser, StaffUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{IdempotencyHeader, Json};
 use crate::upload::read_multipart;
@@ -291,8 +291,8 @@ pub async fn summaries(state: &AppState, cases: &[Case]) -> ApiResult<Vec<CaseSu
     let mut names = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(cases.len());
     for case in cases {
-        if !names.contains_key(&case.item_id) {
-            names.insert(case.item_id, item_name(state, case.item_id).await);
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(case.item_id) {
+            slot.insert(item_name(state, case.item_id).await);
         }
         out.push(CaseSummary {
             id: case.id,
@@ -759,14 +759,16 @@ pub async fn act(
     responses((status = 200, description = "The file"), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn download_file(
     State(state): State<AppState>,
-    user: StaffUser,
+    user: MaybeUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let (info, bytes) = state.store.file(id).await?;
-    // A material of a case is shown to those who may see the case.
+    // A material handed in with a case is shown only to staff who may see the
+    // case; other files (guide templates and samples) are public.
     if let Some(case_id) = state.store.case_of_file(id).await? {
+        let user = user.0.map(StaffUser).ok_or_else(ApiError::unauthorized)?;
         visible_case(&state, &user, case_id).await?;
     }
+    let (info, bytes) = state.store.file(id).await?;
     let disposition = format!(
         "inline; filename*=UTF-8''{}",
         crate::auth::urlencode(&info.name)
@@ -779,4 +781,52 @@ pub async fn download_file(
         bytes,
     )
         .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/files", tag = "admin",
+    request_body(content = Vec<u8>, description = "multipart/form-data with one file part named `file`", content_type = "multipart/form-data"),
+    responses((status = 201, body = FileView), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn upload_file(
+    State(state): State<AppState>,
+    user: StaffUser,
+    mut multipart: Multipart,
+) -> ApiResult<Response> {
+    user.require(Role::Admin)?;
+    let field = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::invalid("file", format!("上传内容格式错误：{e}")))?
+        .ok_or_else(|| ApiError::invalid("file", "请选择要上传的文件"))?;
+    let name = field.file_name().unwrap_or("附件").to_string();
+    let bytes = field.bytes().await.map_err(|e| {
+        ApiError::invalid("file", format!("读取上传文件失败（可能超过大小上限）：{e}"))
+    })?;
+    let file = crate::upload::check_file(
+        "file",
+        &name,
+        bytes.to_vec(),
+        state.settings.max_upload_bytes,
+    )?;
+    let info = state.store.store_file(file, state.now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(FileView {
+            id: info.id,
+            name: info.name,
+            content_type: info.content_type,
+            size: info.size,
+            sm3: info.sm3,
+        }),
+    )
+        .into_response())
+}
+
+/// A stored file (a guide's form template or filled sample).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FileView {
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sm3: String,
 }

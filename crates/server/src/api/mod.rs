@@ -47,11 +47,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/cases/{id}", get(cases::get_case))
         .route("/api/v1/cases/{id}/actions", post(cases::act))
+        .route("/api/v1/files", post(cases::upload_file))
         .route("/api/v1/files/{id}", get(cases::download_file))
         .route("/api/v1/audit/verify", get(admin::verify_audit))
-        .fallback(fallback)
-}
-
-async fn fallback(uri: axum::http::Uri) -> crate::error::ApiError {
-    crate::error::ApiError::not_found(format!("没有这个地址：{}", uri.path()))
 }

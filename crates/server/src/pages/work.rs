@@ -1,0 +1,942 @@
+//! The staff workbench: log-in and log-out, the work queue, and the case page
+//! with a form for every action the case allows now.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
+use onewindow_core::calendar::{ACCEPTANCE_WINDOW, civil_date};
+use onewindow_core::case::{
+    Action, Case, CaseState, Command, Outcome, SpecialProcedure, SupplementItem,
+    default_rights_notice,
+};
+use onewindow_core::staff::Role;
+use onewindow_store::catalog::ServiceItem;
+use onewindow_store::staff::StaffMember;
+use serde::Deserialize;
+
+use super::{
+    Layout, PROCEDURES, SameOrigin, TimelineEntry, date_string_text, date_text, detail_lines,
+    error_page, government_name, render, see_other, timestamp_string_text,
+};
+use crate::AppState;
+use crate::api::cases::{CaseView, CommandRequest, can_view, case_view, run_command, summaries};
+use crate::api::session::session_cookie;
+use crate::auth::{MaybeUser, PageUser, SESSION_COOKIE, StaffUser};
+use crate::error::ApiError;
+use crate::extract::IdempotencyHeader;
+
+// ---------------------------------------------------------------------------
+// Log-in and log-out.
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    login: String,
+    next: String,
+    error: Option<String>,
+    error_field: &'static str,
+}
+
+/// Where to go after logging in: a path on this site only. `//host` and
+/// `/\host` would leave the site, so they fall back to the workbench.
+fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    if local && next.len() <= 512 {
+        next
+    } else {
+        "/work"
+    }
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Query(form): Query<LoginForm>,
+) -> Response {
+    let page = LoginPage {
+        layout: Layout::new(&state, "工作人员登录", "login", user.0.map(|m| m.name)),
+        login: String::new(),
+        next: safe_next(&form.next).to_string(),
+        error: None,
+        error_field: "",
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn log_in(
+    _: SameOrigin,
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let login = form.login.trim().to_string();
+    let next = safe_next(&form.next).to_string();
+    let failure = |error: ApiError, field: &'static str| {
+        let page = LoginPage {
+            layout: Layout::new(&state, "工作人员登录", "login", None),
+            login: login.clone(),
+            next: next.clone(),
+            error: Some(error.message.clone()),
+            error_field: field,
+        };
+        render(error.status, &page)
+    };
+    if login.is_empty() {
+        return failure(ApiError::invalid("login", "请输入登录名"), "login");
+    }
+    if form.password.is_empty() {
+        return failure(ApiError::invalid("password", "请输入密码"), "password");
+    }
+    match state
+        .store
+        .log_in(
+            &login,
+            &form.password,
+            state.now(),
+            state.settings.session_hours,
+        )
+        .await
+    {
+        Ok((token, _member)) => {
+            (jar.add(session_cookie(token, &state)), see_other(&next)).into_response()
+        }
+        Err(e) => failure(e.into(), "password"),
+    }
+}
+
+pub async fn log_out(_: SameOrigin, State(state): State<AppState>, jar: CookieJar) -> Response {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        // The session ends on the server too; a failure here still clears the
+        // browser's cookie, and the session expires on its own.
+        if let Err(e) = state.store.log_out(cookie.value()).await {
+            tracing::warn!(error = %e, "log-out could not end the session");
+        }
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
+    (jar, see_other("/")).into_response()
+}
+
+// ---------------------------------------------------------------------------
+// The work queue.
+
+pub struct QueueRow {
+    pub id: i64,
+    pub number: String,
+    pub item_name: String,
+    pub applicant: String,
+    pub state_label: String,
+    pub received_on: String,
+    pub due_kind: &'static str,
+    pub due: String,
+    pub remaining: String,
+    /// overdue | soon | ok | paused | none
+    pub urgency: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "work.html")]
+struct WorkPage {
+    layout: Layout,
+    name: String,
+    department: String,
+    roles: String,
+    absent: bool,
+    rows: Vec<QueueRow>,
+    overdue: usize,
+    soon: usize,
+}
+
+fn remaining_text(days: i64) -> (String, &'static str) {
+    match days {
+        d if d < 0 => (format!("超期{}个工作日", -d), "overdue"),
+        0 => ("今日到期".into(), "soon"),
+        d if d <= 2 => (format!("剩余{d}个工作日"), "soon"),
+        d => (format!("剩余{d}个工作日"), "ok"),
+    }
+}
+
+/// The deadline a case in the queue runs against: the acceptance decision
+/// for a new application (5 working days, Administrative Licensing Law art.
+/// 32), else the promised limit.
+fn queue_deadline(
+    state: &AppState,
+    case: &Case,
+    today: jiff::civil::Date,
+) -> (&'static str, Option<jiff::civil::Date>, Option<i64>) {
+    let calendar = state.calendar.as_ref();
+    match case.facts.state {
+        CaseState::Submitted => {
+            let due = ACCEPTANCE_WINDOW.due_date(calendar, case.facts.received_on);
+            (
+                "受理期限",
+                Some(due),
+                Some(calendar.working_days_between(today, due)),
+            )
+        }
+        CaseState::Decided | CaseState::Suspended => ("承诺期限", case.facts.promised_due, None),
+        _ => (
+            "承诺期限",
+            case.facts.promised_due,
+            crate::api::cases::remaining_days(calendar, case, state.now()),
+        ),
+    }
+}
+
+pub async fn queue(State(state): State<AppState>, PageUser(member): PageUser) -> Response {
+    match queue_page(&state, &member).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_page(&state, Some(member.name.clone()), &e),
+    }
+}
+
+async fn queue_page(state: &AppState, member: &StaffMember) -> Result<WorkPage, ApiError> {
+    let department = state.store.department(member.department_id).await?;
+    let cases = state.store.queue(member, 200).await?;
+    let summaries = summaries(state, &cases).await?;
+    let today = civil_date(state.now());
+    let mut rows: Vec<(Option<i64>, QueueRow)> = cases
+        .iter()
+        .zip(summaries)
+        .map(|(case, summary)| {
+            let (due_kind, due, remaining) = queue_deadline(state, case, today);
+            let (remaining_label, urgency) = match (case.facts.state, remaining) {
+                (CaseState::Suspended, _) => ("特别程序中，暂停计时".to_string(), "paused"),
+                (CaseState::Decided, _) => ("待送达".to_string(), "none"),
+                (_, Some(days)) => remaining_text(days),
+                (_, None) => ("—".to_string(), "none"),
+            };
+            let row = QueueRow {
+                id: case.id,
+                number: summary.number,
+                item_name: summary.item_name,
+                applicant: summary.applicant_name,
+                state_label: summary.state_label,
+                received_on: date_text(case.facts.received_on),
+                due_kind,
+                due: due.map(date_text).unwrap_or_else(|| "—".into()),
+                remaining: remaining_label,
+                urgency,
+            };
+            (
+                remaining.filter(|_| urgency != "paused" && urgency != "none"),
+                row,
+            )
+        })
+        .collect();
+    // Most urgent first: the fewest working days left; cases without a
+    // running clock last. The sort is stable, so the store's order breaks ties.
+    rows.sort_by_key(|(remaining, _)| (remaining.is_none(), remaining.unwrap_or(0)));
+    let rows: Vec<QueueRow> = rows.into_iter().map(|(_, row)| row).collect();
+    Ok(WorkPage {
+        layout: Layout::new(state, "我的工作台", "work", Some(member.name.clone())),
+        name: member.name.clone(),
+        department: department.name,
+        roles: member
+            .roles
+            .iter()
+            .map(|r| r.label())
+            .collect::<Vec<_>>()
+            .join("、"),
+        absent: member.absent,
+        overdue: rows.iter().filter(|r| r.urgency == "overdue").count(),
+        soon: rows.iter().filter(|r| r.urgency == "soon").count(),
+        rows,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The case page.
+
+/// What a form field held, kept when the action is refused so nothing typed
+/// is lost.
+#[derive(Debug, Clone, Default)]
+pub struct Typed {
+    pub opinion: String,
+    pub reasons: String,
+    pub rights_notice: String,
+    pub outcome: String,
+    pub method: String,
+    pub procedure: String,
+    pub reason: String,
+    pub planned_days: String,
+    pub note: String,
+    pub checks: Vec<CheckRow>,
+    pub other_material: String,
+    pub other_problem: String,
+}
+
+impl Typed {
+    pub fn procedure_is(&self, key: &str) -> bool {
+        self.procedure == key
+    }
+    pub fn method_is(&self, method: &str) -> bool {
+        self.method == method
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckRow {
+    pub index: usize,
+    pub name: String,
+    pub checked: bool,
+    pub problem: String,
+}
+
+pub struct ActionForm {
+    pub key: &'static str,
+    pub label: &'static str,
+    /// Why this person cannot give the action, when they cannot.
+    pub blocked: Option<String>,
+    pub error: Option<String>,
+    pub v: Typed,
+}
+
+pub struct MaterialLink {
+    pub name: String,
+    pub file_name: String,
+    pub href: String,
+    pub size: String,
+}
+
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+    /// overdue | soon | ok | "" (colour of the value)
+    pub tone: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    layout: Layout,
+    view: CaseView,
+    department: String,
+    channel: &'static str,
+    submitted_at: String,
+    assignee: Option<String>,
+    form_rows: Vec<(String, String)>,
+    materials: Vec<MaterialLink>,
+    deadlines: Vec<Fact>,
+    timeline: Vec<TimelineEntry>,
+    forms: Vec<ActionForm>,
+    procedures: Vec<(&'static str, &'static str)>,
+    methods: Vec<&'static str>,
+    flash: Option<String>,
+    failure: Option<(String, String)>,
+}
+
+const DELIVERY_METHODS: [&str; 3] = ["窗口领取", "邮寄送达", "电子送达"];
+
+fn action_of(key: &str) -> Option<Action> {
+    [
+        Action::Accept,
+        Action::RequestSupplement,
+        Action::Reject,
+        Action::CompleteStep,
+        Action::Decide,
+        Action::Deliver,
+        Action::Suspend,
+        Action::Resume,
+        Action::Terminate,
+        Action::Withdraw,
+        Action::Resubmit,
+    ]
+    .into_iter()
+    .find(|a| a.key() == key)
+}
+
+/// A command of the action's kind with empty content, to ask the core which
+/// role it needs at this point.
+fn sample_command(action: Action) -> Option<Command> {
+    let text = String::new;
+    Some(match action {
+        Action::Accept => Command::Accept { opinion: text() },
+        Action::Reject => Command::Reject {
+            reasons: text(),
+            rights_notice: text(),
+        },
+        Action::RequestSupplement => Command::RequestSupplement {
+            items: vec![],
+            note: text(),
+        },
+        Action::CompleteStep => Command::CompleteStep { opinion: text() },
+        Action::Decide => Command::Decide {
+            outcome: Outcome::Approve,
+            opinion: text(),
+            reasons: text(),
+            rights_notice: text(),
+        },
+        Action::Deliver => Command::Deliver { method: text() },
+        Action::Terminate => Command::Terminate { reason: text() },
+        Action::Suspend => Command::Suspend {
+            procedure: SpecialProcedure::Hearing,
+            reason: text(),
+            planned_days: 0,
+        },
+        Action::Resume => Command::Resume { note: text() },
+        Action::Submit | Action::Resubmit | Action::Withdraw => return None,
+    })
+}
+
+fn form_label(key: &str) -> String {
+    match key {
+        "description" => "申请事项说明".into(),
+        other => other.to_string(),
+    }
+}
+
+fn size_text(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / 1024.0 / 1024.0)
+    } else {
+        format!("{} KB", (bytes + 1023) / 1024)
+    }
+}
+
+fn default_typed(item: &ServiceItem, notice: &str) -> Typed {
+    Typed {
+        opinion: String::new(),
+        reasons: String::new(),
+        rights_notice: notice.to_string(),
+        outcome: "approve".into(),
+        method: DELIVERY_METHODS[0].into(),
+        procedure: String::new(),
+        reason: String::new(),
+        planned_days: String::new(),
+        note: String::new(),
+        checks: item
+            .guide
+            .materials
+            .iter()
+            .enumerate()
+            .map(|(index, m)| CheckRow {
+                index,
+                name: m.name.clone(),
+                checked: false,
+                problem: String::new(),
+            })
+            .collect(),
+        other_material: String::new(),
+        other_problem: String::new(),
+    }
+}
+
+fn typed_from(fields: &HashMap<String, String>, item: &ServiceItem) -> Typed {
+    let get = |k: &str| {
+        fields
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut typed = default_typed(item, "");
+    typed.opinion = get("opinion");
+    typed.reasons = get("reasons");
+    typed.rights_notice = get("rights_notice");
+    typed.outcome = get("outcome");
+    typed.method = get("method");
+    typed.procedure = get("procedure");
+    typed.reason = get("reason");
+    typed.planned_days = get("planned_days");
+    typed.note = get("note");
+    for row in typed.checks.iter_mut() {
+        row.checked = fields.contains_key(&format!("m{}", row.index));
+        row.problem = get(&format!("p{}", row.index));
+    }
+    typed.other_material = get("other_material");
+    typed.other_problem = get("other_problem");
+    typed
+}
+
+/// The command a submitted form stands for.
+fn command_from(action: Action, typed: &Typed) -> Result<Command, ApiError> {
+    let t = typed.clone();
+    Ok(match action {
+        Action::Accept => Command::Accept { opinion: t.opinion },
+        Action::Reject => Command::Reject {
+            reasons: t.reasons,
+            rights_notice: t.rights_notice,
+        },
+        Action::RequestSupplement => {
+            let mut items = Vec::new();
+            for row in t.checks.iter().filter(|r| r.checked) {
+                if row.problem.is_empty() {
+                    return Err(ApiError::invalid(
+                        "items",
+                        format!("请写明“{}”需要补正的内容", row.name),
+                    ));
+                }
+                items.push(SupplementItem {
+                    material: row.name.clone(),
+                    problem: row.problem.clone(),
+                });
+            }
+            match (t.other_material.is_empty(), t.other_problem.is_empty()) {
+                (true, true) => {}
+                (false, false) => items.push(SupplementItem {
+                    material: t.other_material,
+                    problem: t.other_problem,
+                }),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "items",
+                        "“其他材料”须同时填写材料名称和补正要求",
+                    ));
+                }
+            }
+            if items.is_empty() {
+                return Err(ApiError::invalid(
+                    "items",
+                    "请勾选需要补正的材料并写明补正要求（一次性告知全部问题）",
+                ));
+            }
+            Command::RequestSupplement {
+                items,
+                note: t.note,
+            }
+        }
+        Action::CompleteStep => Command::CompleteStep { opinion: t.opinion },
+        Action::Decide => {
+            let outcome = match t.outcome.as_str() {
+                "approve" => Outcome::Approve,
+                "deny" => Outcome::Deny,
+                _ => return Err(ApiError::invalid("outcome", "请选择准予许可或不予许可")),
+            };
+            let (reasons, rights_notice) = match outcome {
+                Outcome::Approve => (String::new(), String::new()),
+                Outcome::Deny => (t.reasons, t.rights_notice),
+            };
+            Command::Decide {
+                outcome,
+                opinion: t.opinion,
+                reasons,
+                rights_notice,
+            }
+        }
+        Action::Deliver => Command::Deliver { method: t.method },
+        Action::Suspend => {
+            let procedure: SpecialProcedure =
+                serde_json::from_value(serde_json::Value::String(t.procedure.clone()))
+                    .map_err(|_| ApiError::invalid("procedure", "请选择特别程序的种类"))?;
+            let planned_days = t.planned_days.parse::<u32>().map_err(|_| {
+                ApiError::invalid("planned_days", "计划天数须为1至365之间的整数（工作日）")
+            })?;
+            Command::Suspend {
+                procedure,
+                reason: t.reason,
+                planned_days,
+            }
+        }
+        Action::Resume => Command::Resume { note: t.note },
+        Action::Terminate => Command::Terminate { reason: t.reason },
+        Action::Submit | Action::Resubmit | Action::Withdraw => {
+            return Err(ApiError::forbidden("撤回申请和补正后重新提交由申请人办理"));
+        }
+    })
+}
+
+/// Whether `member` may give `action` on the case now; if not, why.
+fn blocked_reason(
+    member: &StaffMember,
+    case: &Case,
+    item: &ServiceItem,
+    assignee: Option<&StaffMember>,
+    action: Action,
+) -> Option<String> {
+    if member.department_id != case.department_id {
+        return Some("其他部门的办件，仅供查阅".into());
+    }
+    let role = sample_command(action).and_then(|c| c.required_role(&case.facts, &item.guide.steps));
+    if let Some(role) = role.filter(|r| !member.has(*r)) {
+        return Some(format!("须由本部门“{}”岗位人员办理", role.label()));
+    }
+    let for_window = role == Some(Role::WindowClerk);
+    match assignee {
+        Some(a)
+            if !for_window
+                && a.id != member.id
+                && !(a.absent && a.backup_id == Some(member.id)) =>
+        {
+            Some(format!(
+                "本环节由{}办理（其B角仅在其不在岗时代为办理）",
+                a.name
+            ))
+        }
+        _ => None,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CaseQuery {
+    #[serde(default)]
+    ok: String,
+}
+
+fn parse_id(id: &str) -> Result<i64, ApiError> {
+    id.trim()
+        .parse()
+        .map_err(|_| ApiError::not_found("未找到该办件"))
+}
+
+/// The case if `member` may see it; another department's case reads as absent.
+async fn visible_case(state: &AppState, member: &StaffMember, id: &str) -> Result<Case, ApiError> {
+    let case = state.store.case(parse_id(id)?).await.map_err(|e| match e {
+        onewindow_store::StoreError::NotFound { .. } => ApiError::not_found("未找到该办件"),
+        other => other.into(),
+    })?;
+    if !can_view(&StaffUser(member.clone()), &case) {
+        return Err(ApiError::not_found("未找到该办件"));
+    }
+    Ok(case)
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Path(id): Path<String>,
+    Query(query): Query<CaseQuery>,
+) -> Response {
+    let flash = action_of(&query.ok).map(|a| format!("已办理：{}", a.label()));
+    let result = async {
+        let case = visible_case(&state, &member, &id).await?;
+        case_page_view(&state, &member, case, flash, None).await
+    }
+    .await;
+    match result {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_page(&state, Some(member.name.clone()), &e),
+    }
+}
+
+/// A refused action: its key, what was typed, and the error.
+struct Failure {
+    action: &'static str,
+    typed: Typed,
+    error: ApiError,
+}
+
+async fn case_page_view(
+    state: &AppState,
+    member: &StaffMember,
+    case: Case,
+    flash: Option<String>,
+    failure: Option<Failure>,
+) -> Result<CasePage, ApiError> {
+    let item = state.store.item(case.item_id).await?;
+    let department = state.store.department(case.department_id).await?;
+    let assignee = match case.assignee_id {
+        Some(id) => Some(state.store.staff_member(id).await?),
+        None => None,
+    };
+    let notice = default_rights_notice(&department.name, &government_name(state));
+    let view = case_view(state, case.clone()).await?;
+    let f = &case.facts;
+    let today = civil_date(state.now());
+
+    let mut deadlines = vec![Fact {
+        label: "收件日期",
+        value: date_text(f.received_on),
+        tone: "",
+    }];
+    if f.state == CaseState::Submitted {
+        let (_, due, remaining) = queue_deadline(state, &case, today);
+        let (text, tone) = remaining.map(remaining_text).unwrap_or_default();
+        if let Some(due) = due {
+            deadlines.push(Fact {
+                label: "受理决定期限",
+                value: format!("{}（{text}）", date_text(due)),
+                tone,
+            });
+        }
+    }
+    if let Some(start) = f.clock_start {
+        deadlines.push(Fact {
+            label: "起算日期",
+            value: date_text(start),
+            tone: "",
+        });
+    }
+    if let Some(due) = &view.promised_due {
+        deadlines.push(Fact {
+            label: "承诺办结期限",
+            value: date_string_text(due),
+            tone: "",
+        });
+    }
+    if let Some(due) = &view.statutory_due {
+        deadlines.push(Fact {
+            label: "法定办结期限",
+            value: date_string_text(due),
+            tone: "",
+        });
+    }
+    if f.state == CaseState::Suspended {
+        deadlines.push(Fact {
+            label: "剩余时限",
+            value: "特别程序中，暂停计时".into(),
+            tone: "paused",
+        });
+    } else if let Some(days) = view.remaining_working_days {
+        let (text, tone) = remaining_text(days);
+        deadlines.push(Fact {
+            label: "剩余时限",
+            value: text,
+            tone,
+        });
+    }
+    if f.deemed_accepted {
+        deadlines.push(Fact {
+            label: "视为受理",
+            value: "是（5个工作日内未作受理决定，自收件之日起视为受理）".into(),
+            tone: "soon",
+        });
+    }
+    if f.supplement_requested {
+        deadlines.push(Fact {
+            label: "一次性告知补正",
+            value: "已告知（不得再次要求补正）".into(),
+            tone: "",
+        });
+    }
+    if f.paused_working_days > 0 {
+        deadlines.push(Fact {
+            label: "特别程序用时",
+            value: format!("{}个工作日（不计入时限）", f.paused_working_days),
+            tone: "",
+        });
+    }
+    if let Some(s) = &f.suspension {
+        deadlines.push(Fact {
+            label: "特别程序",
+            value: format!(
+                "{}：{}（计划{}个工作日，自{}起）",
+                s.procedure.label(),
+                s.reason,
+                s.planned_days,
+                date_text(s.started_on)
+            ),
+            tone: "paused",
+        });
+    }
+
+    let timeline = view
+        .events
+        .iter()
+        .map(|e| {
+            let (lines, supplement) = detail_lines(&e.detail);
+            let actor = match (&e.actor_name, &e.on_behalf_name) {
+                (Some(actor), Some(a)) => Some(format!("{actor}（代A角 {a} 办理）")),
+                (Some(actor), None) => Some(actor.clone()),
+                (None, _)
+                    if e.action == "submit" || e.action == "resubmit" || e.action == "withdraw" =>
+                {
+                    Some("申请人".into())
+                }
+                (None, _) => Some("系统".into()),
+            };
+            TimelineEntry {
+                title: e.action_label.clone(),
+                state_label: e.to_state_label.clone(),
+                at: timestamp_string_text(&e.at),
+                actor,
+                lines,
+                supplement,
+            }
+        })
+        .collect();
+
+    let (failed_key, mut failed_typed, failed_error) = match failure {
+        Some(Failure {
+            action,
+            typed,
+            error,
+        }) => (Some(action), Some(typed), Some(error)),
+        None => (None, None, None),
+    };
+    let mut forms = Vec::new();
+    for key in &view.allowed_actions {
+        let Some(action) = action_of(key).filter(|a| sample_command(*a).is_some()) else {
+            continue;
+        };
+        let failed = failed_key == Some(action.key());
+        let v = match failed_typed.take_if(|_| failed) {
+            Some(typed) => typed,
+            None => default_typed(&item, &notice),
+        };
+        forms.push(ActionForm {
+            key: action.key(),
+            label: action.label(),
+            blocked: blocked_reason(member, &case, &item, assignee.as_ref(), action),
+            error: failed_error
+                .as_ref()
+                .filter(|_| failed)
+                .map(|e| e.message.clone()),
+            v,
+        });
+    }
+    let failure = failed_error.map(|e| {
+        (
+            e.message,
+            failed_key.map(|k| format!("#form-{k}")).unwrap_or_default(),
+        )
+    });
+
+    let form_rows = view
+        .form
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(k, v)| {
+                    let value = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (form_label(k), value)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let materials = view
+        .materials
+        .iter()
+        .map(|m| MaterialLink {
+            name: m.material_name.clone(),
+            file_name: m.file_name.clone(),
+            href: format!("/api/v1/files/{}", m.file_id),
+            size: size_text(m.size),
+        })
+        .collect();
+    Ok(CasePage {
+        layout: Layout::new(
+            state,
+            format!("办件 {}", case.number),
+            "work",
+            Some(member.name.clone()),
+        ),
+        department: department.name,
+        channel: case.channel.label(),
+        submitted_at: super::datetime_text(case.submitted_at),
+        assignee: assignee.map(|a| {
+            if a.absent {
+                format!("{}（不在岗，由B角代办）", a.name)
+            } else {
+                a.name
+            }
+        }),
+        form_rows,
+        materials,
+        deadlines,
+        timeline,
+        forms,
+        procedures: PROCEDURES.to_vec(),
+        methods: DELIVERY_METHODS.to_vec(),
+        flash,
+        failure,
+        view,
+    })
+}
+
+pub async fn act(
+    _: SameOrigin,
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let fields: HashMap<String, String> = fields.into_iter().collect();
+    let case = match visible_case(&state, &member, &id).await {
+        Ok(case) => case,
+        Err(e) => return error_page(&state, Some(member.name.clone()), &e),
+    };
+    let item = match state.store.item(case.item_id).await {
+        Ok(item) => item,
+        Err(e) => return error_page(&state, Some(member.name.clone()), &e.into()),
+    };
+    let Some(action) = fields.get("action").and_then(|a| action_of(a)) else {
+        return error_page(
+            &state,
+            Some(member.name.clone()),
+            &ApiError::invalid("action", "未指明要办理的操作"),
+        );
+    };
+    let typed = typed_from(&fields, &item);
+    let version = fields
+        .get("version")
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let result = match command_from(action, &typed) {
+        Ok(command) => {
+            let request = CommandRequest { command, version };
+            run_command(
+                &state,
+                &StaffUser(member.clone()),
+                case.id,
+                request,
+                &IdempotencyHeader(None),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(applied) => see_other(&format!(
+            "/work/cases/{}?ok={}",
+            applied.case.id,
+            action.key()
+        )),
+        Err(error) => {
+            let status = error.status;
+            // Show the case as it is now (another person may have moved it on),
+            // with the refused form filled in as it was sent.
+            let current = state.store.case(case.id).await.unwrap_or(case);
+            let failure = Failure {
+                action: action.key(),
+                typed,
+                error,
+            };
+            match case_page_view(&state, &member, current, None, Some(failure)).await {
+                Ok(page) => render(status, &page),
+                Err(e) => error_page(&state, Some(member.name.clone()), &e),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_log_in() {
+        assert_eq!(safe_next("/work/cases/3"), "/work/cases/3");
+        assert_eq!(safe_next("//evil.example"), "/work");
+        assert_eq!(safe_next("/\\evil.example"), "/work");
+        assert_eq!(safe_next("https://evil.example/"), "/work");
+        assert_eq!(safe_next(""), "/work");
+    }
+
+    #[test]
+    fn remaining_days_are_coloured_by_urgency() {
+        assert_eq!(remaining_text(-2), ("超期2个工作日".to_string(), "overdue"));
+        assert_eq!(remaining_text(0).1, "soon");
+        assert_eq!(remaining_text(2).1, "soon");
+        assert_eq!(remaining_text(3).1, "ok");
+    }
+}

@@ -1,0 +1,412 @@
+//! Departments, staff, log-in sessions, A/B backups and absences.
+
+mod common;
+
+use common::*;
+use onewindow_core::staff::Role;
+use onewindow_store::StoreError;
+use onewindow_store::staff::NewStaff;
+use sqlx::Row;
+
+fn field_of(error: &StoreError) -> Option<&str> {
+    match error {
+        StoreError::Domain(e) => e.field(),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn departments_are_created_listed_and_read_back() {
+    for_each_backend(|store| async move {
+        let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let housing = department(&store, "HSZJ", "衡山县住房和城乡建设局").await;
+        assert_eq!(
+            store.departments().await.unwrap(),
+            vec![market.clone(), housing]
+        );
+        assert_eq!(store.department(market.id).await.unwrap(), market);
+        assert!(matches!(
+            store.department(market.id + 100).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        // A department code is unique.
+        let twice = store
+            .create_department(
+                admin(),
+                onewindow_store::staff::NewDepartment {
+                    code: "HSSJ".into(),
+                    name: "重复".into(),
+                    level: onewindow_core::catalog::RegionLevel::County,
+                    parent_id: None,
+                    region_code: "430423".into(),
+                    window_location: String::new(),
+                    phone: String::new(),
+                    address: String::new(),
+                },
+                now(),
+            )
+            .await;
+        assert_eq!(field_of(&twice.unwrap_err()), Some("code"));
+        // A township under the county department keeps its parent.
+        let township = store
+            .create_department(
+                admin(),
+                onewindow_store::staff::NewDepartment {
+                    code: "KYZ".into(),
+                    name: "开云镇便民服务中心".into(),
+                    level: onewindow_core::catalog::RegionLevel::Township,
+                    parent_id: Some(market.id),
+                    region_code: "430423101".into(),
+                    window_location: String::new(),
+                    phone: String::new(),
+                    address: String::new(),
+                },
+                now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(township.parent_id, Some(market.id));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_staff_member_logs_in_with_the_right_password_only() {
+    for_each_backend(|store| async move {
+        let department = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let member = store
+            .create_staff(
+                admin(),
+                NewStaff {
+                    login: "wangfang".into(),
+                    name: "王芳".into(),
+                    department_id: department.id,
+                    roles: vec![Role::WindowClerk, Role::Handler],
+                    password: "s3cret-passw0rd".into(),
+                    phone: "13807340001".into(),
+                },
+                now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(member.roles, vec![Role::WindowClerk, Role::Handler]);
+        assert!(!member.absent);
+        assert_eq!(member.backup_id, None);
+
+        // Only an argon2id hash is stored.
+        let stored: String = sqlx::query("SELECT password_hash FROM staff WHERE id = $1")
+            .bind(member.id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get(0);
+        assert!(stored.starts_with("$argon2id$"), "{stored}");
+        assert!(!stored.contains("s3cret-passw0rd"));
+
+        let wrong = store.log_in("wangfang", "not-the-password", now(), 8).await;
+        assert!(matches!(wrong, Err(StoreError::Forbidden(_))), "{wrong:?}");
+        let unknown = store.log_in("nobody", "s3cret-passw0rd", now(), 8).await;
+        assert!(
+            matches!(unknown, Err(StoreError::Forbidden(_))),
+            "{unknown:?}"
+        );
+
+        let (token, who) = store
+            .log_in(" wangfang ", "s3cret-passw0rd", now(), 8)
+            .await
+            .unwrap();
+        assert_eq!(who, member);
+        assert_eq!(
+            store.session(&token, now()).await.unwrap(),
+            Some(member.clone())
+        );
+        assert_eq!(store.session("not-a-token", now()).await.unwrap(), None);
+        // A session lasts its time to live, then is over.
+        assert_eq!(
+            store.session(&token, later(7)).await.unwrap(),
+            Some(member.clone())
+        );
+        assert_eq!(store.session(&token, later(8)).await.unwrap(), None);
+
+        store.log_out(&token).await.unwrap();
+        assert_eq!(store.session(&token, now()).await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_creation_refuses_short_passwords_blank_logins_and_taken_logins() {
+    for_each_backend(|store| async move {
+        let department = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let new = |login: &str, password: &str| NewStaff {
+            login: login.into(),
+            name: "王芳".into(),
+            department_id: department.id,
+            roles: vec![Role::WindowClerk],
+            password: password.into(),
+            phone: String::new(),
+        };
+        let short = store
+            .create_staff(admin(), new("wangfang", "short"), now())
+            .await;
+        assert_eq!(field_of(&short.unwrap_err()), Some("password"));
+        let blank = store
+            .create_staff(admin(), new("  ", "long enough"), now())
+            .await;
+        assert_eq!(field_of(&blank.unwrap_err()), Some("login"));
+        store
+            .create_staff(admin(), new("wangfang", "long enough"), now())
+            .await
+            .unwrap();
+        let taken = store
+            .create_staff(admin(), new("wangfang", "long enough"), now())
+            .await;
+        assert_eq!(field_of(&taken.unwrap_err()), Some("login"));
+        assert_eq!(store.staff(Some(department.id)).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_are_listed_by_department_or_all_together() {
+    for_each_backend(|store| async move {
+        let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let housing = department(&store, "HSZJ", "衡山县住房和城乡建设局").await;
+        let a = person(&store, market.id, "a", "甲", &[Role::Handler]).await;
+        let b = person(&store, housing.id, "b", "乙", &[Role::Reviewer]).await;
+        let c = person(&store, market.id, "c", "丙", &[Role::Approver]).await;
+        assert_eq!(
+            store.staff(Some(market.id)).await.unwrap(),
+            vec![a.clone(), c.clone()]
+        );
+        assert_eq!(
+            store.staff(Some(housing.id)).await.unwrap(),
+            vec![b.clone()]
+        );
+        assert_eq!(store.staff(None).await.unwrap(), vec![a, b, c]);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_must_be_someone_else_of_the_same_department() {
+    for_each_backend(|store| async move {
+        let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let housing = department(&store, "HSZJ", "衡山县住房和城乡建设局").await;
+        let a = person(&store, market.id, "a", "甲", &[Role::Handler]).await;
+        let b = person(&store, market.id, "b", "乙", &[Role::Handler]).await;
+        let outsider = person(&store, housing.id, "x", "外", &[Role::Handler]).await;
+
+        let itself = store.set_backup(admin(), a.id, Some(a.id), now()).await;
+        assert_eq!(field_of(&itself.unwrap_err()), Some("backup_id"));
+        let other_department = store
+            .set_backup(admin(), a.id, Some(outsider.id), now())
+            .await;
+        assert_eq!(field_of(&other_department.unwrap_err()), Some("backup_id"));
+        let nobody = store
+            .set_backup(admin(), a.id, Some(b.id + 100), now())
+            .await;
+        assert!(
+            matches!(nobody, Err(StoreError::NotFound { .. })),
+            "{nobody:?}"
+        );
+
+        store
+            .set_backup(admin(), a.id, Some(b.id), now())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.staff_member(a.id).await.unwrap().backup_id,
+            Some(b.id)
+        );
+        store.set_backup(admin(), a.id, None, now()).await.unwrap();
+        assert_eq!(store.staff_member(a.id).await.unwrap().backup_id, None);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_and_b_are_never_away_together() {
+    for_each_backend(|store| async move {
+        let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let a = person(&store, market.id, "a", "甲", &[Role::Handler]).await;
+        let b = person(&store, market.id, "b", "乙", &[Role::Handler]).await;
+        let c = person(&store, market.id, "c", "丙", &[Role::Handler]).await;
+
+        // Without a B, A cannot be marked absent.
+        let unset = store.set_absent(admin(), a.id, true, now()).await;
+        assert_eq!(field_of(&unset.unwrap_err()), Some("absent"));
+
+        store
+            .set_backup(admin(), a.id, Some(b.id), now())
+            .await
+            .unwrap();
+        store
+            .set_backup(admin(), b.id, Some(c.id), now())
+            .await
+            .unwrap();
+        // B is away (C covers B): A must stay.
+        assert!(
+            store
+                .set_absent(admin(), b.id, true, now())
+                .await
+                .unwrap()
+                .absent
+        );
+        let b_away = store.set_absent(admin(), a.id, true, now()).await;
+        assert_eq!(field_of(&b_away.unwrap_err()), Some("absent"));
+        assert!(!store.staff_member(a.id).await.unwrap().absent);
+
+        // B is back: A may go; now B cannot leave.
+        assert!(
+            !store
+                .set_absent(admin(), b.id, false, now())
+                .await
+                .unwrap()
+                .absent
+        );
+        assert!(
+            store
+                .set_absent(admin(), a.id, true, now())
+                .await
+                .unwrap()
+                .absent
+        );
+        let a_away = store.set_absent(admin(), b.id, true, now()).await;
+        assert_eq!(field_of(&a_away.unwrap_err()), Some("absent"));
+        assert!(!store.staff_member(b.id).await.unwrap().absent);
+
+        // While A is away, A's B cannot be removed.
+        let removed = store.set_backup(admin(), a.id, None, now()).await;
+        assert_eq!(field_of(&removed.unwrap_err()), Some("backup_id"));
+        assert_eq!(
+            store.staff_member(a.id).await.unwrap().backup_id,
+            Some(b.id)
+        );
+
+        // A returns; B may go again.
+        store.set_absent(admin(), a.id, false, now()).await.unwrap();
+        assert!(
+            store
+                .set_absent(admin(), b.id, true, now())
+                .await
+                .unwrap()
+                .absent
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_absent_a_cannot_be_given_an_absent_b() {
+    for_each_backend(|store| async move {
+        let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let a = person(&store, market.id, "a", "甲", &[Role::Handler]).await;
+        let b = person(&store, market.id, "b", "乙", &[Role::Handler]).await;
+        let c = person(&store, market.id, "c", "丙", &[Role::Handler]).await;
+        let d = person(&store, market.id, "d", "丁", &[Role::Handler]).await;
+        store
+            .set_backup(admin(), a.id, Some(b.id), now())
+            .await
+            .unwrap();
+        store
+            .set_backup(admin(), c.id, Some(d.id), now())
+            .await
+            .unwrap();
+        store.set_absent(admin(), a.id, true, now()).await.unwrap();
+        store.set_absent(admin(), c.id, true, now()).await.unwrap();
+        // D now covers C and B covers A.
+        // A is away; C (away as well) cannot become A's B.
+        let away = store.set_backup(admin(), a.id, Some(c.id), now()).await;
+        assert_eq!(field_of(&away.unwrap_err()), Some("backup_id"));
+        // D is present: fine.
+        store
+            .set_backup(admin(), a.id, Some(d.id), now())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.staff_member(a.id).await.unwrap().backup_id,
+            Some(d.id)
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_staff_change_is_audited() {
+    for_each_backend(|store| async move {
+        let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let a = person(&store, market.id, "a", "甲", &[Role::Handler]).await;
+        let b = person(&store, market.id, "b", "乙", &[Role::Handler]).await;
+        store
+            .set_backup(admin(), a.id, Some(b.id), now())
+            .await
+            .unwrap();
+        store.set_absent(admin(), a.id, true, now()).await.unwrap();
+        let actions: Vec<String> = store
+            .audit_entries("staff", &a.id.to_string(), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(actions, ["set_absent", "set_backup", "create_staff"]);
+        // A refused change leaves no entry.
+        let before = audit_entry_count(&store).await;
+        assert!(store.set_absent(admin(), b.id, true, now()).await.is_err());
+        assert_eq!(audit_entry_count(&store).await, before);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn references_to_a_missing_department_name_the_field() {
+    for_each_backend(|store| async move {
+        let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let missing = market.id + 100;
+        let staff = store
+            .create_staff(
+                admin(),
+                NewStaff {
+                    login: "ghost".into(),
+                    name: "无部门".into(),
+                    department_id: missing,
+                    roles: vec![Role::Handler],
+                    password: "long enough".into(),
+                    phone: String::new(),
+                },
+                now(),
+            )
+            .await;
+        assert_eq!(field_of(&staff.unwrap_err()), Some("department_id"));
+        let township = store
+            .create_department(
+                admin(),
+                onewindow_store::staff::NewDepartment {
+                    code: "KYZ".into(),
+                    name: "开云镇".into(),
+                    level: onewindow_core::catalog::RegionLevel::Township,
+                    parent_id: Some(missing),
+                    region_code: "430423101".into(),
+                    window_location: String::new(),
+                    phone: String::new(),
+                    address: String::new(),
+                },
+                now(),
+            )
+            .await;
+        assert_eq!(field_of(&township.unwrap_err()), Some("parent_id"));
+        let window = store
+            .create_window(missing, "1号窗口".into(), "一楼".into())
+            .await;
+        assert_eq!(field_of(&window.unwrap_err()), Some("department_id"));
+        let window = store
+            .create_window(market.id, "1号窗口".into(), "一楼".into())
+            .await
+            .unwrap();
+        assert!(window > 0);
+        assert_eq!(store.departments().await.unwrap().len(), 1);
+        assert_eq!(store.staff(None).await.unwrap().len(), 0);
+    })
+    .await;
+}
