@@ -769,6 +769,7 @@ async fn every_acknowledged_application_and_acceptance_survives_a_sigkill_of_the
     }
     killed.store(true, Ordering::SeqCst);
     server.kill();
+    let killed_after = began.elapsed();
     let requests_at_kill = started.load(Ordering::SeqCst);
     for c in clients {
         c.await.expect("a client task");
@@ -776,7 +777,7 @@ async fn every_acknowledged_application_and_acceptance_survives_a_sigkill_of_the
     let acknowledged = std::mem::take(&mut *acknowledged.lock().unwrap());
     eprintln!(
         "killed after {:?} with {requests_at_kill} requests started: {} applications and {} acceptances acknowledged",
-        began.elapsed(),
+        killed_after,
         acknowledged.applications.len(),
         acknowledged.acceptances.len()
     );
@@ -925,4 +926,138 @@ fn a_file_that_is_not_a_workbook_is_refused_with_exit_code_2_and_a_chinese_messa
             r.describe()
         );
     }
+}
+
+const ITEM_HEADERS: [&str; 21] = [
+    "部门编码",
+    "事项编码",
+    "实施编码",
+    "事项名称",
+    "状态",
+    "事项类型",
+    "办件类型",
+    "服务对象",
+    "法定时限",
+    "法定时限单位",
+    "承诺时限",
+    "承诺时限单位",
+    "到现场次数",
+    "设定依据",
+    "受理条件",
+    "办理地点",
+    "办理时间",
+    "咨询电话",
+    "投诉电话",
+    "别名",
+    "主题分类",
+];
+const MATERIAL_HEADERS: [&str; 8] = [
+    "事项编码",
+    "材料名称",
+    "是否必需",
+    "原件份数",
+    "复印件份数",
+    "用途说明",
+    "模板文件编号",
+    "样表文件编号",
+];
+const FEE_HEADERS: [&str; 6] = [
+    "事项编码",
+    "收费项目",
+    "收费标准",
+    "收费金额（元）",
+    "收费下限（元）",
+    "收费依据",
+];
+const STEP_HEADERS: [&str; 4] = ["事项编码", "环节名称", "岗位", "环节时限（工作日）"];
+
+/// A workbook of the export's layout: the given sheets with their header
+/// rows, and the extra cells.
+fn template(sheets: &[&str], extra: &[(&str, (u32, u32), &str)]) -> Vec<(String, Cells)> {
+    sheets
+        .iter()
+        .map(|name| {
+            let headers: &[&str] = match *name {
+                "事项" => &ITEM_HEADERS,
+                "申请材料" => &MATERIAL_HEADERS,
+                "收费" => &FEE_HEADERS,
+                _ => &STEP_HEADERS,
+            };
+            let mut cells: Cells = headers
+                .iter()
+                .enumerate()
+                .map(|(c, h)| ((0, c as u32), Data::String(h.to_string())))
+                .collect();
+            for (sheet, at, text) in extra {
+                if sheet == name {
+                    cells.push((*at, Data::String(text.to_string())));
+                }
+            }
+            (name.to_string(), cells)
+        })
+        .collect()
+}
+
+fn import_into_empty_database(dir: &Path, workbook: &Path) -> Run {
+    let db = dir.join("empty.db");
+    run(
+        dir,
+        &[
+            "catalog",
+            "import",
+            path_str(workbook),
+            "--database-url",
+            &url(&db),
+        ],
+    )
+}
+
+#[test]
+fn a_file_level_import_error_names_no_phantom_sheet_or_row_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("目录.txt");
+    std::fs::write(&text, "这不是一个电子表格").unwrap();
+    let no_fees = dir.path().join("no_fees.xlsx");
+    write_book(&no_fees, &template(&["事项", "申请材料", "办理环节"], &[]));
+    for (file, says) in [(&text, "无法读取文件"), (&no_fees, "缺少「收费」工作表")] {
+        let r = import_into_empty_database(dir.path(), file);
+        assert_eq!(r.code, Some(2), "{}", r.describe());
+        assert!(r.stdout.contains(says), "{}", r.describe());
+        assert!(
+            !r.stdout.contains("「」表") && !r.stdout.contains("第0行"),
+            "a problem with the whole file is not reported as a cell of sheet \"\" row 0: {}",
+            r.describe()
+        );
+    }
+}
+
+#[test]
+fn a_material_row_for_an_item_code_missing_from_the_item_sheet_is_named_by_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let workbook = dir.path().join("orphan.xlsx");
+    write_book(
+        &workbook,
+        &template(
+            &SHEETS,
+            &[
+                ("申请材料", (1, 0), "000117999001"),
+                ("申请材料", (1, 1), "营业执照"),
+                ("申请材料", (1, 2), "是"),
+                ("申请材料", (1, 3), "1"),
+                ("申请材料", (1, 4), "0"),
+            ],
+        ),
+    );
+    let r = import_into_empty_database(dir.path(), &workbook);
+    assert_eq!(r.code, Some(2), "{}", r.describe());
+    assert!(
+        r.stdout.contains("000117999001"),
+        "the unknown code is named: {}",
+        r.describe()
+    );
+    assert!(
+        r.stdout.contains("「申请材料」表第2行“事项编码”列"),
+        "the material row is named by its row as Excel shows it (2), not row 0: {}",
+        r.describe()
+    );
 }

@@ -404,6 +404,17 @@ impl Command {
         matches!(self, Command::Resubmit { .. } | Command::Withdraw { .. })
     }
 
+    /// Whether the command does the work the case is waiting for, which is
+    /// its assignee's: a step, suspending or resuming it, or the decision once
+    /// every step is done.
+    pub fn is_assigned_work(&self, facts: &CaseFacts) -> bool {
+        match self {
+            Command::CompleteStep { .. } | Command::Suspend { .. } | Command::Resume { .. } => true,
+            Command::Decide { .. } => facts.state == CaseState::Deciding,
+            _ => false,
+        }
+    }
+
     /// The staff role the command needs in a case at `facts`.
     pub fn required_role(&self, facts: &CaseFacts, steps: &[Step]) -> Option<Role> {
         match self {
@@ -1090,6 +1101,113 @@ pub struct Case {
 }
 
 #[cfg(test)]
+mod authorize_tests {
+    use super::*;
+    use crate::catalog::tests::sample_guide;
+    use crate::staff::Actor;
+
+    fn handling() -> CaseFacts {
+        CaseFacts {
+            state: CaseState::Handling,
+            ..CaseFacts::submitted("2026-11-23T02:00:00Z".parse().unwrap())
+        }
+    }
+
+    fn actor(id: i64, role: Role) -> Actor {
+        Actor {
+            staff_id: id,
+            department_id: 1,
+            roles: vec![role],
+        }
+    }
+
+    #[test]
+    fn a_step_belongs_to_its_assignee_and_to_b_only_while_a_is_away() {
+        let steps = sample_guide().steps;
+        let step = Command::CompleteStep {
+            opinion: "同意".into(),
+        };
+        let a_present = Some((1, false, Some(2)));
+        let a_away = Some((1, true, Some(2)));
+        assert_eq!(
+            authorize(
+                &actor(1, Role::Handler),
+                &step,
+                &handling(),
+                &steps,
+                1,
+                a_present
+            ),
+            Ok(None)
+        );
+        assert_eq!(
+            authorize(
+                &actor(2, Role::Handler),
+                &step,
+                &handling(),
+                &steps,
+                1,
+                a_present
+            ),
+            Err(DomainError::NotAssignee)
+        );
+        assert_eq!(
+            authorize(
+                &actor(2, Role::Handler),
+                &step,
+                &handling(),
+                &steps,
+                1,
+                a_away
+            ),
+            Ok(Some(1))
+        );
+        assert_eq!(
+            authorize(
+                &actor(2, Role::Handler),
+                &step,
+                &handling(),
+                &steps,
+                2,
+                a_away
+            ),
+            Err(DomainError::NotAssignee)
+        );
+    }
+
+    #[test]
+    fn the_approver_may_terminate_whoever_holds_the_step() {
+        let steps = sample_guide().steps;
+        let terminate = Command::Terminate {
+            reason: "申请人已注销".into(),
+        };
+        let a_present = Some((1, false, Some(2)));
+        assert_eq!(
+            authorize(
+                &actor(9, Role::Approver),
+                &terminate,
+                &handling(),
+                &steps,
+                1,
+                a_present
+            ),
+            Ok(None)
+        );
+        assert_eq!(
+            authorize(
+                &actor(9, Role::Handler),
+                &terminate,
+                &handling(),
+                &steps,
+                1,
+                a_present
+            ),
+            Err(DomainError::RoleRequired { role: "approver" })
+        );
+    }
+}
+
+#[cfg(test)]
 mod applicant_tests {
     use super::*;
 
@@ -1127,11 +1245,13 @@ pub fn authorize(
     {
         return Err(DomainError::RoleRequired { role: role.key() });
     }
+    // Only the work the case waits for belongs to its assignee (or their B);
+    // terminating is the approver's call and window work is the window's.
     match assignee {
-        Some((id, absent, backup)) => {
+        Some((id, absent, backup)) if command.is_assigned_work(facts) => {
             crate::staff::acting_for(actor.staff_id, Some(id), absent, backup)
         }
-        None => Ok(None),
+        _ => Ok(None),
     }
 }
 

@@ -37,20 +37,40 @@ fn json_error(rejection: JsonRejection) -> ApiError {
         }
         JsonRejection::JsonDataError(e) => {
             let text = e.body_text();
-            // serde's message reads "...: <path>: <problem>"; the path names the field.
             let detail = text
                 .split_once("target type: ")
                 .map(|(_, d)| d)
                 .unwrap_or(&text);
-            let field = detail
-                .split_once(": ")
-                .map(|(f, _)| f.to_string())
-                .unwrap_or_else(|| "body".into());
-            let problem = translate_serde(detail);
+            let (field, problem) = describe_serde(detail, "body");
             ApiError::invalid(field, format!("请求内容有误：{problem}"))
         }
         other => ApiError::invalid("body", format!("无法读取请求内容：{}", other.body_text())),
     }
+}
+
+/// The field and a Chinese description of a serde error message such as
+/// "applicant: missing field `phone` at line 1 column 72": the path before the
+/// first ": " names the field, and a missing field is named inside it.
+fn describe_serde(detail: &str, default_field: &str) -> (String, String) {
+    let detail = match detail.find(" at line ") {
+        Some(i) => &detail[..i],
+        None => detail,
+    };
+    let (path, problem) = match detail.split_once(": ") {
+        Some((path, problem)) if !path.contains(' ') => (path, problem),
+        _ => ("", detail),
+    };
+    let missing = problem
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name);
+    let field = match (path, missing) {
+        ("", Some(name)) => name.to_string(),
+        (path, Some(name)) => format!("{path}.{name}"),
+        ("", None) => default_field.to_string(),
+        (path, None) => path.to_string(),
+    };
+    (field, translate_serde(problem))
 }
 
 /// Puts serde's usual English phrases into Chinese, keeping the details.
@@ -59,9 +79,85 @@ fn translate_serde(detail: &str) -> String {
         .replace("missing field", "缺少字段")
         .replace("unknown variant", "取值不在允许范围内")
         .replace("invalid type", "类型不正确")
+        .replace("invalid digit found in string", "应为数字")
+        .replace("cannot parse integer from empty string", "不能为空")
         .replace("expected one of", "允许的取值为")
         .replace("expected", "应为")
         .replace("unknown field", "不认识的字段")
+}
+
+/// `axum::extract::Query`, with bad query strings answered in our error format.
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                let detail = text
+                    .split_once("query string: ")
+                    .map(|(_, d)| d)
+                    .unwrap_or(&text);
+                let (field, problem) = describe_serde(detail, "query");
+                Err(ApiError::invalid(field, format!("查询参数有误：{problem}")))
+            }
+        }
+    }
+}
+
+/// `axum::extract::Path`, with bad path segments answered in our error format
+/// (an id that is not a number reads as "no such record").
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(_) => Err(ApiError::not_found(format!(
+                "没有这个地址：{}",
+                parts.uri.path()
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_serde;
+
+    #[test]
+    fn serde_messages_name_the_field() {
+        assert_eq!(
+            describe_serde("missing field `reasons` at line 1 column 40", "body").0,
+            "reasons"
+        );
+        assert_eq!(
+            describe_serde(
+                "applicant: missing field `phone` at line 1 column 72",
+                "body"
+            )
+            .0,
+            "applicant.phone"
+        );
+        assert_eq!(
+            describe_serde("page: invalid digit found in string", "query").0,
+            "page"
+        );
+        assert_eq!(describe_serde("expected value", "body").0, "body");
+    }
 }
 
 /// The optional `Idempotency-Key` header, with the digest of the request it

@@ -208,6 +208,10 @@ pub struct CellProblem {
 
 impl std::fmt::Display for CellProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.sheet.is_empty() {
+            // A problem with the whole file, not with one cell.
+            return f.write_str(&self.message);
+        }
         write!(
             f,
             "「{}」表第{}行“{}”列：{}",
@@ -247,10 +251,10 @@ impl ImportError {
 
     /// The first bad cell as `sheet!column row`, for the error's field.
     pub fn field(&self) -> String {
-        self.problems
-            .first()
-            .map(|p| format!("{}!{}{}", p.sheet, p.column, p.row))
-            .unwrap_or_else(|| "file".into())
+        match self.problems.first() {
+            Some(p) if !p.sheet.is_empty() => format!("{}!{}{}", p.sheet, p.column, p.row),
+            _ => "file".into(),
+        }
     }
 }
 
@@ -395,7 +399,7 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
     let mut problems = Vec::new();
 
     // Lists first, keyed by item code.
-    let mut material_lists: HashMap<String, Vec<Material>> = HashMap::new();
+    let mut material_lists: HashMap<String, Vec<(usize, Material)>> = HashMap::new();
     let mut reader = SheetReader {
         sheet: MATERIALS,
         headers: &MATERIAL_HEADERS,
@@ -435,9 +439,12 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
             template_file: file_id(&mut reader, 6),
             sample_file: file_id(&mut reader, 7),
         };
-        material_lists.entry(code).or_default().push(material);
+        material_lists
+            .entry(code)
+            .or_default()
+            .push((row, material));
     }
-    let mut fee_lists: HashMap<String, Vec<Fee>> = HashMap::new();
+    let mut fee_lists: HashMap<String, Vec<(usize, Fee)>> = HashMap::new();
     let mut reader = SheetReader {
         sheet: FEES,
         headers: &FEE_HEADERS,
@@ -464,9 +471,9 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         if fee.lower_bound_fen > fee.amount_fen {
             reader.problem(row, 4, "收费下限不能高于收费金额");
         }
-        fee_lists.entry(code).or_default().push(fee);
+        fee_lists.entry(code).or_default().push((row, fee));
     }
-    let mut step_lists: HashMap<String, Vec<Step>> = HashMap::new();
+    let mut step_lists: HashMap<String, Vec<(usize, Step)>> = HashMap::new();
     let mut reader = SheetReader {
         sheet: STEPS,
         headers: &STEP_HEADERS,
@@ -491,11 +498,14 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
             .parsed(cells, row, 2, step_role, "承办、审核、批准")
             .unwrap_or(Role::Handler);
         let limit_days = reader.count(cells, row, 3);
-        step_lists.entry(code).or_default().push(Step {
-            name,
-            role,
-            limit_days,
-        });
+        step_lists.entry(code).or_default().push((
+            row,
+            Step {
+                name,
+                role,
+                limit_days,
+            },
+        ));
     }
 
     let mut out = Vec::new();
@@ -593,9 +603,9 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
                 .filter(|l| !l.is_empty())
                 .map(str::to_string)
                 .collect(),
-            materials: material_lists.remove(&code).unwrap_or_default(),
-            fees: fee_lists.remove(&code).unwrap_or_default(),
-            steps: step_lists.remove(&code).unwrap_or_default(),
+            materials: without_rows(material_lists.remove(&code)),
+            fees: without_rows(fee_lists.remove(&code)),
+            steps: without_rows(step_lists.remove(&code)),
             visits,
             location: reader.text(cells, 15),
             office_hours: reader.text(cells, 16),
@@ -616,24 +626,41 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
             guide,
         });
     }
-    for (code, sheet_name) in material_lists
-        .keys()
-        .map(|c| (c, MATERIALS))
-        .chain(fee_lists.keys().map(|c| (c, FEES)))
-        .chain(step_lists.keys().map(|c| (c, STEPS)))
-    {
-        problems.push(CellProblem {
-            sheet: sheet_name.into(),
-            row: 0,
+    // List rows whose item code is not on the item sheet, by their own row.
+    let mut orphans: Vec<CellProblem> = Vec::new();
+    let mut add_orphans = |sheet: &str, rows: Vec<(String, usize)>| {
+        orphans.extend(rows.into_iter().map(|(code, row)| CellProblem {
+            sheet: sheet.into(),
+            row: row + 1,
             column: "事项编码".into(),
             message: format!("事项编码“{code}”在「事项」表中不存在"),
-        });
-    }
+        }))
+    };
+    add_orphans(MATERIALS, leftover_rows(material_lists));
+    add_orphans(FEES, leftover_rows(fee_lists));
+    add_orphans(STEPS, leftover_rows(step_lists));
+    orphans.sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
+    problems.extend(orphans);
     if problems.is_empty() {
         Ok(out)
     } else {
         Err(ImportError { problems })
     }
+}
+
+fn without_rows<T>(list: Option<Vec<(usize, T)>>) -> Vec<T> {
+    list.unwrap_or_default()
+        .into_iter()
+        .map(|(_, item)| item)
+        .collect()
+}
+
+/// The (item code, row) of every list row left unclaimed by the item sheet.
+fn leftover_rows<T>(lists: HashMap<String, Vec<(usize, T)>>) -> Vec<(String, usize)> {
+    lists
+        .into_iter()
+        .flat_map(|(code, rows)| rows.into_iter().map(move |(row, _)| (code.clone(), row)))
+        .collect()
 }
 
 /// The item sheet's column for a guide field named in a validation error.

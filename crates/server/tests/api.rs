@@ -602,11 +602,29 @@ async fn uploaded_materials_are_checked_by_content_and_size_and_a_refused_file_f
     assert_eq!(error_field(&body), "material:营业执照");
     assert!(error_message(&body).contains("超过"), "{body}");
 
+    // Past the limit of the whole request too (8 x the file limit, at least 1 MiB).
+    let mut huge = PDF.to_vec();
+    huge.resize(2 * 1024 * 1024, b' ');
+    let (status, body) =
+        post_upload(&app, upload(app.item.id, "营业执照", "扫描件.pdf", huge)).await;
+    assert!(status.is_client_error(), "{status}: {body}");
+    assert_eq!(error_field(&body), "material:营业执照", "{body}");
+
     assert_eq!(
         app.case_count().await,
         before,
         "no case for a refused upload"
     );
+
+    // Another department does not get the file either.
+    let other = app.token(&app.people.other_clerk).await;
+    let (status, _) = app
+        .get(
+            Some(&other),
+            &format!("/api/v1/files/{}", materials[0]["file_id"]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -768,7 +786,7 @@ async fn an_idempotency_key_makes_a_repeated_post_take_effect_once() {
     assert_eq!(case["version"], case_a["version"]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_clerks_accepting_the_same_case_at_once_get_one_success_and_one_conflict() {
     let app = spawn_app().await;
     let id = case_id(&app.apply(app.item.id).await);
@@ -812,7 +830,7 @@ async fn two_clerks_accepting_the_same_case_at_once_get_one_success_and_one_conf
     assert_eq!(case["state"], "handling");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_applications_all_succeed_with_distinct_numbers() {
     let app = spawn_app().await;
     let before = app.case_count().await;
@@ -832,6 +850,20 @@ async fn fifty_concurrent_applications_all_succeed_with_distinct_numbers() {
     }
     assert_eq!(numbers.len(), 50);
     assert_eq!(app.case_count().await, before + 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_racing_the_first_request_with_the_same_key_files_one_case() {
+    let app = spawn_app().await;
+    let body = application(app.item.id);
+    let (a, b) = tokio::join!(
+        app.post(None, "/api/v1/applications", &body, Some("retry-42")),
+        app.post(None, "/api/v1/applications", &body, Some("retry-42")),
+    );
+    assert_eq!(a.0, StatusCode::CREATED, "{}", a.1);
+    assert_eq!(b.0, StatusCode::CREATED, "{}", b.1);
+    assert_eq!(a.1["number"], b.1["number"]);
+    assert_eq!(app.case_count().await, 1);
 }
 
 #[tokio::test]
@@ -1075,4 +1107,190 @@ async fn the_audit_chain_verifies_until_an_entry_is_edited_in_the_database() {
     assert_eq!(report["intact"], false, "{report}");
     assert_eq!(report["broken_seq"], 3, "{report}");
     assert!(has_chinese(report["message"].as_str().unwrap()), "{report}");
+}
+
+#[tokio::test]
+async fn the_applicant_withdraws_through_the_lookup_and_the_window_can_no_longer_accept() {
+    let app = spawn_app().await;
+    let receipt = app.apply(app.item.id).await;
+    let (status, public) = app
+        .post(
+            None,
+            "/api/v1/lookup/actions",
+            &json!({"number": number(&receipt), "phone": PHONE, "action": "withdraw", "reason": "不再经营"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{public}");
+    assert_eq!(public["state_label"], "已撤回");
+    assert_eq!(public["allowed_actions"], json!([]));
+
+    let clerk = app.token(&app.people.clerk_a).await;
+    let (status, body) = app
+        .act(&clerk, case_id(&receipt), json!({"action": "accept"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(error_code(&body), "transition_refused");
+    assert!(error_message(&body).contains("已撤回"), "{body}");
+}
+
+#[tokio::test]
+async fn a_clerk_registers_an_application_at_the_window_only_for_their_department() {
+    let app = spawn_app().await;
+    let clerk = app.token(&app.people.clerk_a).await;
+    let (status, case) = app
+        .post(
+            Some(&clerk),
+            "/api/v1/cases",
+            &application(app.item.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    assert_eq!(case["channel"], "window");
+    assert_eq!(case["state"], "submitted");
+    assert_eq!(case["events"][0]["actor_name"], "王芳");
+
+    let other = app.token(&app.people.other_clerk).await;
+    let (status, body) = app
+        .post(
+            Some(&other),
+            "/api/v1/cases",
+            &application(app.item.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let handler = app.token(&app.people.handler_a).await;
+    let (status, _) = app
+        .post(
+            Some(&handler),
+            "/api/v1/cases",
+            &application(app.item.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(app.case_count().await, 1);
+}
+
+#[tokio::test]
+async fn a_special_procedure_suspends_the_case_and_the_step_holder_resumes_it() {
+    let app = spawn_app().await;
+    let receipt = app.apply(app.item.id).await;
+    let id = case_id(&receipt);
+    let clerk = app.token(&app.people.clerk_a).await;
+    let handler = app.token(&app.people.handler_a).await;
+    let before = app.act_ok(&clerk, id, json!({"action": "accept"})).await;
+
+    let case = app
+        .act_ok(
+            &handler,
+            id,
+            json!({"action": "suspend", "procedure": "site_inspection", "reason": "需现场核查经营场所", "planned_days": 3}),
+        )
+        .await;
+    assert_eq!(case["state"], "suspended");
+    let (_, public) = app.lookup(number(&receipt), PHONE).await;
+    assert_eq!(public["state_label"], "特别程序中");
+
+    let case = app
+        .act_ok(
+            &handler,
+            id,
+            json!({"action": "resume", "note": "核查完毕"}),
+        )
+        .await;
+    assert_eq!(case["state"], "handling");
+    // Suspended and resumed the same day: no working day was paused.
+    assert_eq!(case["paused_working_days"], 0);
+    assert_eq!(case["promised_due"], before["promised_due"]);
+}
+
+#[tokio::test]
+async fn accepting_a_case_another_clerk_already_accepted_is_refused_as_a_transition() {
+    let app = spawn_app().await;
+    let id = case_id(&app.apply(app.item.id).await);
+    let clerk_a = app.token(&app.people.clerk_a).await;
+    let clerk_b = app.token(&app.people.clerk_b).await;
+    app.act_ok(&clerk_a, id, json!({"action": "accept"})).await;
+    // B's page was stale and sends no version: the case is being handled now,
+    // which is what B must be told (not that B lacks a permission B has).
+    let (status, body) = app.act(&clerk_b, id, json!({"action": "accept"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(error_code(&body), "transition_refused", "{body}");
+    assert!(error_message(&body).contains("承办中"), "{body}");
+}
+
+#[tokio::test]
+async fn the_approver_terminates_a_case_while_a_handler_has_it() {
+    let app = spawn_app().await;
+    let receipt = app.apply(app.item.id).await;
+    let id = case_id(&receipt);
+    let clerk = app.token(&app.people.clerk_a).await;
+    let approver = app.token(&app.people.approver).await;
+    app.act_ok(&clerk, id, json!({"action": "accept"})).await;
+    // Terminate needs the approver's role in any open state; the handling
+    // step being assigned to the handler does not make it the handler's call.
+    let (status, body) = app
+        .act(
+            &approver,
+            id,
+            json!({"action": "terminate", "reason": "申请人已注销，依法终止办理"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "terminated");
+    let (_, public) = app.lookup(number(&receipt), PHONE).await;
+    assert_eq!(public["state_label"], "已终止");
+}
+
+#[tokio::test]
+async fn a_malformed_query_string_or_path_gets_the_json_error_body_too() {
+    let app = spawn_app().await;
+    let clerk = app.token(&app.people.clerk_a).await;
+    let receipt = app.apply(app.item.id).await;
+
+    // Every error body is {"error": {"code", "message", "field"?}} (error.rs),
+    // whichever extractor refuses the request.
+    let raw = |path: String| {
+        let request = app.client.get(app.url(&path)).bearer_auth(&clerk);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let text = response.text().await.unwrap();
+            (status, serde_json::from_str::<Value>(&text).ok(), text)
+        }
+    };
+    let missing_phone = raw(format!("/api/v1/lookup?number={}", number(&receipt))).await;
+    let bad_page = raw("/api/v1/cases?page=abc".into()).await;
+    let bad_id = raw("/api/v1/cases/abc".into()).await;
+
+    let (status, body, text) = &missing_phone;
+    assert_eq!(*status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    let body = body
+        .as_ref()
+        .unwrap_or_else(|| panic!("a JSON error body: {text}"));
+    assert_eq!(error_code(body), "invalid_input");
+    assert_eq!(error_field(body), "phone", "{body}");
+
+    let (status, body, text) = &bad_page;
+    assert_eq!(*status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    let body = body
+        .as_ref()
+        .unwrap_or_else(|| panic!("a JSON error body: {text}"));
+    assert_eq!(error_field(body), "page", "{body}");
+
+    let (status, body, text) = &bad_id;
+    assert!(
+        matches!(
+            *status,
+            StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY
+        ),
+        "{status}: {text}"
+    );
+    let body = body
+        .as_ref()
+        .unwrap_or_else(|| panic!("a JSON error body: {text}"));
+    assert!(body["error"]["code"].is_string(), "{body}");
 }

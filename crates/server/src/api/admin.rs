@@ -2,7 +2,7 @@
 //! spreadsheet, the audit chain.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onewindow_core::catalog::{Guide, ItemStatus, RegionLevel};
@@ -17,7 +17,7 @@ use super::session::StaffView;
 use crate::AppState;
 use crate::auth::StaffUser;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Json;
+use crate::extract::{Json, Path, Query};
 
 #[derive(Deserialize, ToSchema)]
 pub struct DepartmentRequest {

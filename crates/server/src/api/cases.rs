@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::{MaybeUser, StaffUser};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{IdempotencyHeader, Json};
+use crate::extract::{IdempotencyHeader, Json, Path, Query};
 use crate::upload::read_multipart;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

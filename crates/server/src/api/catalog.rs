@@ -1,6 +1,6 @@
 //! The public catalog: departments, items, guides.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use onewindow_core::catalog::{HandlingCategory, ItemStatus};
 use onewindow_store::catalog::{ItemFilter, ServiceItem};
 use onewindow_store::staff::Department;
@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::MaybeUser;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Path, Query};
 
 #[derive(Serialize, ToSchema)]
 pub struct DepartmentView {

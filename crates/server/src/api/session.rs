@@ -64,7 +64,7 @@ pub fn session_cookie(token: String, state: &AppState) -> Cookie<'static> {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", request_body = LogInRequest,
-    responses((status = 200, body = LogInResponse), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = LogInResponse), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn log_in(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -84,7 +84,15 @@ pub async fn log_in(
             state.now(),
             state.settings.session_hours,
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            onewindow_store::StoreError::Forbidden(message) => ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                message,
+            ),
+            other => other.into(),
+        })?;
     let jar = jar.add(session_cookie(token.clone(), &state));
     Ok((
         jar,
