@@ -134,32 +134,6 @@ where
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::describe_serde;
-
-    #[test]
-    fn serde_messages_name_the_field() {
-        assert_eq!(
-            describe_serde("missing field `reasons` at line 1 column 40", "body").0,
-            "reasons"
-        );
-        assert_eq!(
-            describe_serde(
-                "applicant: missing field `phone` at line 1 column 72",
-                "body"
-            )
-            .0,
-            "applicant.phone"
-        );
-        assert_eq!(
-            describe_serde("page: invalid digit found in string", "query").0,
-            "page"
-        );
-        assert_eq!(describe_serde("expected value", "body").0, "body");
-    }
-}
-
 /// The optional `Idempotency-Key` header, with the digest of the request it
 /// came with. The scope (who sent it) is filled in by the handler.
 pub struct IdempotencyHeader(pub Option<String>);
@@ -205,5 +179,31 @@ impl IdempotencyHeader {
             key: key.clone(),
             request_hash: onewindow_core::audit::sm3_hex(canonical.as_bytes()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_serde;
+
+    #[test]
+    fn serde_messages_name_the_field() {
+        assert_eq!(
+            describe_serde("missing field `reasons` at line 1 column 40", "body").0,
+            "reasons"
+        );
+        assert_eq!(
+            describe_serde(
+                "applicant: missing field `phone` at line 1 column 72",
+                "body"
+            )
+            .0,
+            "applicant.phone"
+        );
+        assert_eq!(
+            describe_serde("page: invalid digit found in string", "query").0,
+            "page"
+        );
+        assert_eq!(describe_serde("expected value", "body").0, "body");
     }
 }
