@@ -708,9 +708,9 @@ fn who_for(command: &Command, department_id: i64, facts_role: Option<Role>, post
 /// commands (time, plan, event).
 type DayPlan = (Vec<(Timestamp, usize)>, Vec<(Timestamp, usize, usize)>);
 
-/// Applies the plans day by day: each day's applications, then each day's
-/// commands, in time order. Jobs are queued in that order, so the writer
-/// commits them in that order and the result does not depend on timing.
+/// Applies the plans day by day: each day's applications in time order (so
+/// case numbers do not depend on timing), then each case's commands of the day
+/// in their order.
 async fn run_plans(
     store: &Store,
     plans: &[Plan],
@@ -756,50 +756,34 @@ async fn run_plans(
         for (p, result) in results {
             case_ids[p] = Some(result.context("demo application")?.case.id);
         }
+        // Each case's commands of the day in their order; cases side by side.
         commands.sort();
-        let results: Vec<_> = commands
-            .iter()
-            .filter_map(|&(at, p, e)| {
-                let plan = &plans[p];
-                let case_id = case_ids[p]?;
-                let command = plan.events[e].1.clone()?;
-                let step_role = step_role_before(plan, e);
-                let who = who_for(&command, plan.item.department_id, step_role, posts);
-                let command = match command {
-                    Command::Reject { reasons, .. } => Command::Reject {
-                        reasons,
-                        rights_notice: default_rights_notice(
-                            &departments[&plan.item.department_id],
-                            GOVERNMENT,
-                        ),
-                    },
-                    other => other,
-                };
-                Some(async move {
-                    store
-                        .apply_command(case_id, None, who, None, at, move |ctx| {
-                            let rules = case::ItemRules {
-                                category: ctx.item.guide.category,
-                                steps: &ctx.item.guide.steps,
-                                promised_limit: ctx.item.guide.promised_limit,
-                                statutory_limit: ctx.item.guide.statutory_limit,
-                            };
-                            Ok((
-                                case::decide(
-                                    &ctx.case.facts,
-                                    &command,
-                                    &rules,
-                                    &WeekendCalendar,
-                                    at,
-                                )?,
-                                None,
-                            ))
-                        })
-                        .await
+        let mut by_case: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        for &(_, p, e) in &commands {
+            by_case.entry(p).or_default().push(e);
+        }
+        let results: Vec<Vec<Result<(), onewindow_store::StoreError>>> =
+            futures::stream::iter(by_case)
+                .map(|(p, events)| {
+                    let case_id = case_ids[p];
+                    async move {
+                        let mut results = Vec::new();
+                        for e in events {
+                            results.push(match case_id {
+                                Some(case_id) => {
+                                    apply_planned(store, &plans[p], e, case_id, posts, departments)
+                                        .await
+                                }
+                                None => Ok(()),
+                            });
+                        }
+                        results
+                    }
                 })
-            })
-            .collect();
-        for result in in_order(results).await {
+                .buffer_unordered(256)
+                .collect()
+                .await;
+        for result in results.into_iter().flatten() {
             if let Err(e) = result {
                 *failures.entry(e.to_string()).or_insert(0) += 1;
             }
@@ -808,9 +792,54 @@ async fn run_plans(
     Ok(failures)
 }
 
-/// Awaits futures in order, after starting each of them in order: each job
-/// reaches the writer's queue in the order given, so the writer commits them in
-/// that order whatever the scheduler does.
+/// Applies event `e` of a plan to its case as the post holder would.
+async fn apply_planned(
+    store: &Store,
+    plan: &Plan,
+    e: usize,
+    case_id: i64,
+    posts: &Posts,
+    departments: &HashMap<i64, String>,
+) -> Result<(), onewindow_store::StoreError> {
+    let (at, Some(command)) = plan.events[e].clone() else {
+        return Ok(());
+    };
+    let who = who_for(
+        &command,
+        plan.item.department_id,
+        step_role_before(plan, e),
+        posts,
+    );
+    let command = match command {
+        Command::Reject { reasons, .. } => Command::Reject {
+            reasons,
+            rights_notice: default_rights_notice(
+                &departments[&plan.item.department_id],
+                GOVERNMENT,
+            ),
+        },
+        other => other,
+    };
+    store
+        .apply_command(case_id, None, who, None, at, |ctx| {
+            let rules = case::ItemRules {
+                category: ctx.item.guide.category,
+                steps: &ctx.item.guide.steps,
+                promised_limit: ctx.item.guide.promised_limit,
+                statutory_limit: ctx.item.guide.statutory_limit,
+            };
+            Ok((
+                case::decide(&ctx.case.facts, &command, &rules, &WeekendCalendar, at)?,
+                None,
+            ))
+        })
+        .await?;
+    Ok(())
+}
+
+/// Awaits futures in order, after starting each of them in order: each
+/// application reaches the writer's queue in the order given, so the writer
+/// numbers them in that order whatever the scheduler does.
 async fn in_order<T>(futures: Vec<impl std::future::Future<Output = T>>) -> Vec<T> {
     use futures::FutureExt;
     let waker = futures::task::noop_waker();

@@ -85,7 +85,7 @@ pub struct Applied {
 #[derive(Debug, Clone)]
 pub struct CaseContext {
     pub case: Case,
-    pub item: ServiceItem,
+    pub item: std::sync::Arc<ServiceItem>,
     pub assignee: Option<StaffMember>,
 }
 
@@ -203,6 +203,14 @@ async fn load_case(conn: &mut Conn, id: i64) -> Result<Case, StoreError> {
     case_from(&row)
 }
 
+async fn load_event(conn: &mut Conn, id: i64) -> Result<CaseEvent, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("{EVENT_SELECT} WHERE e.id = $1")))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    event_from(&row)
+}
+
 /// The A post holder of `role` in a department: a person holding the role who
 /// is nobody's backup, else anyone holding it.
 async fn post_holder(
@@ -257,7 +265,7 @@ struct NewEvent<'a> {
     detail: &'a serde_json::Value,
 }
 
-async fn insert_event(conn: &mut Conn, event: NewEvent<'_>) -> Result<CaseEvent, StoreError> {
+async fn insert_event(conn: &mut Conn, event: NewEvent<'_>) -> Result<i64, StoreError> {
     let NewEvent {
         case_id,
         action,
@@ -282,12 +290,171 @@ async fn insert_event(conn: &mut Conn, event: NewEvent<'_>) -> Result<CaseEvent,
     .bind(detail.to_string())
     .fetch_one(&mut *conn)
     .await?;
-    let id: i64 = row.try_get("id")?;
-    let row = sqlx::query(AssertSqlSafe(format!("{EVENT_SELECT} WHERE e.id = $1")))
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    event_from(&row)
+    Ok(row.try_get("id")?)
+}
+
+/// The case with its item's current version and its assignee (columns
+/// `a_*`), for [`Store::case_context`].
+static CONTEXT_QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let case_columns: Vec<String> = CASE_COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{}", c.trim()))
+        .collect();
+    format!(
+        "SELECT {}, i.version AS item_version, a.id AS a_id, a.login AS a_login, a.name AS a_name, \
+         a.department_id AS a_department_id, a.roles AS a_roles, a.backup_id AS a_backup_id, \
+         a.absent AS a_absent, a.phone AS a_phone \
+         FROM cases c JOIN service_items i ON i.id = c.item_id LEFT JOIN staff a ON a.id = c.assignee_id \
+         WHERE c.id = $1",
+        case_columns.join(", ")
+    )
+});
+
+fn assignee_from(row: &AnyRow) -> Result<Option<StaffMember>, StoreError> {
+    let Some(id) = row.try_get::<Option<i64>, _>("a_id")? else {
+        return Ok(None);
+    };
+    let roles: String = row.try_get("a_roles")?;
+    Ok(Some(StaffMember {
+        id,
+        login: row.try_get("a_login")?,
+        name: row.try_get("a_name")?,
+        department_id: row.try_get("a_department_id")?,
+        roles: onewindow_core::staff::parse_roles(&roles)
+            .map_err(|r| StoreError::Backend(format!("bad role {r}")))?,
+        backup_id: row.try_get("a_backup_id")?,
+        absent: row.try_get::<i64, _>("a_absent")? != 0,
+        phone: row.try_get("a_phone")?,
+    }))
+}
+
+/// A decided transition, ready to write.
+struct TransitionWrite {
+    /// The case as it was read: the update applies only to this version.
+    case: Case,
+    transition: Transition,
+    who: Who,
+    on_behalf_of: Option<i64>,
+    actor_name: Option<String>,
+    on_behalf_name: Option<String>,
+    pending: Option<Role>,
+    assignee_id: Option<i64>,
+    now: Timestamp,
+}
+
+/// Marks a transition decided on a version that is no longer current.
+const STALE: &str = "stale case version";
+
+fn is_stale(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict(m) if m == STALE)
+}
+
+/// Writes a transition: the case update (guarded by the version it was decided
+/// on), its timeline event and its audit entry. Runs in a write job.
+async fn write_transition(conn: &mut Conn, write: TransitionWrite) -> Result<Applied, StoreError> {
+    let TransitionWrite {
+        case,
+        transition,
+        who,
+        on_behalf_of,
+        actor_name,
+        on_behalf_name,
+        pending,
+        assignee_id,
+        now,
+    } = write;
+    let facts = &transition.facts;
+    let suspension = facts
+        .suspension
+        .as_ref()
+        .map(|s| serde_json::to_string(s).map_err(StoreError::backend))
+        .transpose()?;
+    let updated = sqlx::query(
+        "UPDATE cases SET state = $1, step_index = $2, received_on = $3, supplement_requested = $4, \
+         deemed_accepted = $5, clock_start = $6, promised_due = $7, statutory_due = $8, \
+         paused_working_days = $9, suspension = $10, outcome = $11, pending_role = $12, assignee_id = $13, \
+         version = version + 1, updated_at = $14 WHERE id = $15 AND version = $16",
+    )
+    .bind(facts.state.key())
+    .bind(i64::from(facts.step_index))
+    .bind(date_text(facts.received_on))
+    .bind(flag(facts.supplement_requested))
+    .bind(flag(facts.deemed_accepted))
+    .bind(facts.clock_start.map(date_text))
+    .bind(facts.promised_due.map(date_text))
+    .bind(facts.statutory_due.map(date_text))
+    .bind(i64::from(facts.paused_working_days))
+    .bind(suspension)
+    .bind(facts.outcome.map(|o| match o {
+        Outcome::Approve => "approve",
+        Outcome::Deny => "deny",
+    }))
+    .bind(pending.map(|r| r.key()))
+    .bind(assignee_id)
+    .bind(micros(now))
+    .bind(case.id)
+    .bind(case.version)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict(STALE.into()));
+    }
+    let action = transition.action.key();
+    let event_id = insert_event(
+        conn,
+        NewEvent {
+            case_id: case.id,
+            action,
+            from: Some(transition.from),
+            to: facts.state,
+            who,
+            on_behalf_of,
+            at: now,
+            detail: &transition.detail,
+        },
+    )
+    .await?;
+    let mut detail = transition.detail.clone();
+    if let Some(map) = detail.as_object_mut() {
+        map.insert("from".into(), transition.from.key().into());
+        map.insert("to".into(), facts.state.key().into());
+        if let Some(a) = on_behalf_of {
+            map.insert("on_behalf_of".into(), a.into());
+        }
+    }
+    audit::append(
+        conn,
+        now,
+        Entry {
+            actor: &who.audit_actor(),
+            action,
+            object_kind: "case",
+            object_id: &case.id.to_string(),
+            detail: &detail,
+        },
+    )
+    .await?;
+    let event = CaseEvent {
+        id: event_id,
+        case_id: case.id,
+        action: action.to_string(),
+        from_state: Some(transition.from),
+        to_state: facts.state,
+        actor_id: who.staff_id(),
+        actor_name,
+        on_behalf_of,
+        on_behalf_name,
+        at: now,
+        detail: transition.detail.clone(),
+    };
+    let case = Case {
+        facts: transition.facts,
+        assignee_id,
+        version: case.version + 1,
+        updated_at: now,
+        ..case
+    };
+    Ok(Applied { case, event })
 }
 
 fn version_conflict() -> StoreError {
@@ -371,7 +538,7 @@ impl Store {
                     "number": number, "item": item.guide.name, "channel": new.channel.key(),
                     "materials": new.materials.len(),
                 });
-                let event = insert_event(conn, NewEvent {
+                let event_id = insert_event(conn, NewEvent {
                     case_id,
                     action: "submit",
                     from: None,
@@ -390,15 +557,23 @@ impl Store {
                     detail: &detail,
                 })
                 .await?;
+                let event = load_event(conn, event_id).await?;
                 Ok(Applied { case: load_case(conn, case_id).await?, event })
             })
         })
         .await
     }
 
-    /// Applies a command: loads the case, its item and its assignee in the write
-    /// transaction, lets `decide` (authorization and the core state machine)
-    /// produce the transition, and writes it with its event and audit entry.
+    /// Applies a command with optimistic concurrency.
+    ///
+    /// The case, its item and its assignee are read on the read pool, `decide`
+    /// (authorization and the core state machine) produces the transition,
+    /// and the writer applies it only if the case still has the version that
+    /// was read, together with its event and audit entry. When someone else
+    /// changed the case in between, the command is decided again on the new
+    /// state; with `expected_version` given it is refused as a conflict
+    /// instead. Keeping the reads off the single writer lets many requests
+    /// prepare their transitions in parallel while the writer only writes.
     pub async fn apply_command<F>(
         &self,
         case_id: i64,
@@ -409,92 +584,114 @@ impl Store {
         decide: F,
     ) -> Result<Applied, StoreError>
     where
-        F: FnOnce(&CaseContext) -> Result<(Transition, Option<i64>), StoreError> + Send + 'static,
+        F: Fn(&CaseContext) -> Result<(Transition, Option<i64>), StoreError>,
     {
-        self.write_once(idempotency, now, move |conn| {
-            Box::pin(async move {
-                let case = load_case(conn, case_id).await?;
-                if expected_version.is_some_and(|v| v != case.version) {
-                    return Err(version_conflict());
-                }
-                let item = load_item(conn, case.item_id).await?;
-                let assignee = match case.assignee_id {
-                    Some(id) => Some(load_staff(conn, id).await?),
-                    None => None,
-                };
-                let context = CaseContext { case, item, assignee };
-                let (transition, on_behalf_of) = decide(&context)?;
-                let CaseContext { case, item, .. } = context;
-                let facts = &transition.facts;
-                let pending = facts.pending_role(&item.guide.steps);
-                let assignee = route(conn, case.department_id, pending).await?;
-                let suspension = facts
-                    .suspension
-                    .as_ref()
-                    .map(|s| serde_json::to_string(s).map_err(StoreError::backend))
-                    .transpose()?;
-                let updated = sqlx::query(
-                    "UPDATE cases SET state = $1, step_index = $2, received_on = $3, supplement_requested = $4, \
-                     deemed_accepted = $5, clock_start = $6, promised_due = $7, statutory_due = $8, \
-                     paused_working_days = $9, suspension = $10, outcome = $11, pending_role = $12, assignee_id = $13, \
-                     version = version + 1, updated_at = $14 WHERE id = $15 AND version = $16",
-                )
-                .bind(facts.state.key())
-                .bind(i64::from(facts.step_index))
-                .bind(date_text(facts.received_on))
-                .bind(flag(facts.supplement_requested))
-                .bind(flag(facts.deemed_accepted))
-                .bind(facts.clock_start.map(date_text))
-                .bind(facts.promised_due.map(date_text))
-                .bind(facts.statutory_due.map(date_text))
-                .bind(i64::from(facts.paused_working_days))
-                .bind(suspension)
-                .bind(facts.outcome.map(|o| match o {
-                    Outcome::Approve => "approve",
-                    Outcome::Deny => "deny",
-                }))
-                .bind(pending.map(|r| r.key()))
-                .bind(assignee)
-                .bind(micros(now))
-                .bind(case.id)
-                .bind(case.version)
-                .execute(&mut *conn)
-                .await?;
-                if updated.rows_affected() != 1 {
-                    return Err(version_conflict());
-                }
-                let action = transition.action.key();
-                let event = insert_event(conn, NewEvent {
-                    case_id: case.id,
-                    action,
-                    from: Some(transition.from),
-                    to: facts.state,
-                    who,
-                    on_behalf_of,
-                    at: now,
-                    detail: &transition.detail,
+        // A repeated request is answered from its record before anything is
+        // decided again (the case has moved on since its first answer).
+        if let Some(key) = &idempotency
+            && let Some(applied) = self.idempotent_answer::<Applied>(key).await?
+        {
+            return Ok(applied);
+        }
+        const ATTEMPTS: usize = 8;
+        for attempt in 1..=ATTEMPTS {
+            let context = self.case_context(case_id).await?;
+            if expected_version.is_some_and(|v| v != context.case.version) {
+                return Err(version_conflict());
+            }
+            let (transition, on_behalf_of) = decide(&context)?;
+            let pending = transition.facts.pending_role(&context.item.guide.steps);
+            let assignee_id = self.routed(context.case.department_id, pending).await?;
+            let actor_name = match who.staff_id() {
+                Some(id) => Some(self.staff_name(id).await?),
+                None => None,
+            };
+            let on_behalf_name = context
+                .assignee
+                .as_ref()
+                .filter(|a| Some(a.id) == on_behalf_of)
+                .map(|a| a.name.clone());
+            let write = TransitionWrite {
+                case: context.case,
+                transition,
+                who,
+                on_behalf_of,
+                actor_name,
+                on_behalf_name,
+                pending,
+                assignee_id,
+                now,
+            };
+            let result = self
+                .write_once(idempotency.clone(), now, move |conn| {
+                    Box::pin(write_transition(conn, write))
                 })
-                .await?;
-                let mut detail = transition.detail.clone();
-                if let Some(map) = detail.as_object_mut() {
-                    map.insert("from".into(), transition.from.key().into());
-                    map.insert("to".into(), facts.state.key().into());
-                    if let Some(a) = on_behalf_of {
-                        map.insert("on_behalf_of".into(), a.into());
-                    }
+                .await;
+            match result {
+                Err(e) if is_stale(&e) && expected_version.is_none() && attempt < ATTEMPTS => {
+                    continue;
                 }
-                audit::append(conn, now, Entry {
-                    actor: &who.audit_actor(),
-                    action,
-                    object_kind: "case",
-                    object_id: &case.id.to_string(),
-                    detail: &detail,
-                })
-                .await?;
-                Ok(Applied { case: load_case(conn, case.id).await?, event })
-            })
+                Err(e) if is_stale(&e) => return Err(version_conflict()),
+                other => return other,
+            }
+        }
+        Err(version_conflict())
+    }
+
+    /// What a command is decided on: the case, its item, its assignee, read
+    /// in one query (the item itself comes from the cache while its version
+    /// is current).
+    pub async fn case_context(&self, case_id: i64) -> Result<CaseContext, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(CONTEXT_QUERY.as_str()))
+            .bind(case_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::not_found("case"))?;
+        let case = case_from(&row)?;
+        let item_version: i64 = row.try_get("item_version")?;
+        let assignee = assignee_from(&row)?;
+        let item = match self.caches.item(case.item_id, item_version) {
+            Some(item) => item,
+            None => {
+                let mut conn = self.pool().acquire().await?;
+                let item = std::sync::Arc::new(load_item(&mut conn, case.item_id).await?);
+                self.caches.put_item(item.clone());
+                item
+            }
+        };
+        Ok(CaseContext {
+            case,
+            item,
+            assignee,
         })
-        .await
+    }
+
+    /// The A post holder a case's next work goes to (see [`route`]).
+    async fn routed(
+        &self,
+        department_id: i64,
+        role: Option<Role>,
+    ) -> Result<Option<i64>, StoreError> {
+        let Some(role) = role.filter(|r| *r != Role::WindowClerk) else {
+            return Ok(None);
+        };
+        if let Some(holder) = self.caches.holder(department_id, role) {
+            return Ok(holder);
+        }
+        let mut conn = self.pool().acquire().await?;
+        let holder = route(&mut conn, department_id, Some(role)).await?;
+        self.caches.put_holder(department_id, role, holder);
+        Ok(holder)
+    }
+
+    async fn staff_name(&self, staff_id: i64) -> Result<String, StoreError> {
+        if let Some(name) = self.caches.name(staff_id) {
+            return Ok(name);
+        }
+        let mut conn = self.pool().acquire().await?;
+        let name = load_staff(&mut conn, staff_id).await?.name;
+        self.caches.put_name(staff_id, name.clone());
+        Ok(name)
     }
 
     pub async fn case(&self, id: i64) -> Result<Case, StoreError> {

@@ -24,6 +24,30 @@ pub struct IdempotencyKey {
 }
 
 impl Store {
+    /// The answer recorded for `key`, if the key was used before; a key used
+    /// for a different request is refused.
+    pub async fn idempotent_answer<T: DeserializeOwned>(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<T>, StoreError> {
+        let seen = sqlx::query(
+            "SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2",
+        )
+        .bind(&key.scope)
+        .bind(&key.key)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = seen else { return Ok(None) };
+        let request_hash: String = row.try_get("request_hash")?;
+        if request_hash != key.request_hash {
+            return Err(StoreError::IdempotencyMismatch);
+        }
+        let response: String = row.try_get("response")?;
+        serde_json::from_str(&response)
+            .map(Some)
+            .map_err(StoreError::backend)
+    }
+
     /// Like [`Store::write`], but when `key` was seen before returns the first
     /// result again instead of running `job`.
     pub async fn write_once<T, F>(

@@ -7,6 +7,7 @@
 //! one fsync. See [`writer`].
 
 pub mod audit;
+mod cache;
 pub mod cases;
 pub mod catalog;
 mod db;
@@ -31,6 +32,7 @@ pub struct Store {
     backend: Backend,
     writer: writer::Writer,
     region_code: Arc<str>,
+    caches: Arc<cache::Caches>,
 }
 
 /// How to open a store.
@@ -59,11 +61,17 @@ impl Store {
     pub async fn connect(options: &StoreOptions) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = db::normalize_url(&options.database_url)?;
+        // No ping before each use: a ping is one more round trip per read,
+        // and a broken connection fails its query with a clear error anyway.
+        // On SQLite every statement is a hop to the connection's own thread;
+        // a few readers beside the writer keep those threads from crowding
+        // out the writer on a small machine (WAL lets them all read at once).
         let pool_options = AnyPoolOptions::new()
             .max_connections(match backend {
-                Backend::Sqlite => 8,
+                Backend::Sqlite => 4,
                 Backend::Postgres => 10,
             })
+            .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 Box::pin(async move { db::prepare_connection(backend, conn).await })
             });
@@ -71,9 +79,9 @@ impl Store {
             .connect(&url)
             .await
             .map_err(StoreError::backend)?;
-        let writer_conn = db::connect_one(backend, &url).await?;
-        let writer = writer::Writer::start(writer_conn, backend, url, options.max_batch);
+        let writer = writer::Writer::start(backend, url, options.max_batch).await?;
         Ok(Store {
+            caches: Arc::default(),
             pool,
             backend,
             writer,

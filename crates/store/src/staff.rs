@@ -258,7 +258,7 @@ impl Store {
         password_hash: String,
         now: Timestamp,
     ) -> Result<StaffMember, StoreError> {
-        self.write(move |conn| {
+        let result = self.write(move |conn| {
             Box::pin(async move {
                 let row = sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO staff (login, name, department_id, roles, password_hash, phone) \
@@ -292,7 +292,10 @@ impl Store {
                 Ok(member)
             })
         })
-        .await
+        .await;
+        // Routing and names read the staff table through a cache.
+        self.caches.staff_changed();
+        result
     }
 
     pub async fn staff_member(&self, id: i64) -> Result<StaffMember, StoreError> {
@@ -327,53 +330,59 @@ impl Store {
         if backup_id == Some(staff_id) {
             return Err(DomainError::invalid("backup_id", "不能指定本人为自己的B角").into());
         }
-        self.write(move |conn| {
-            Box::pin(async move {
-                let a = load_staff(conn, staff_id).await?;
-                if let Some(b) = backup_id {
-                    let b = load_staff(conn, b).await?;
-                    if b.department_id != a.department_id {
-                        return Err(
-                            DomainError::invalid("backup_id", "B角须为同一部门的工作人员").into(),
-                        );
-                    }
-                    // A and B are never both away (R3.4), whichever changes.
-                    if a.absent && b.absent {
+        let result = self
+            .write(move |conn| {
+                Box::pin(async move {
+                    let a = load_staff(conn, staff_id).await?;
+                    if let Some(b) = backup_id {
+                        let b = load_staff(conn, b).await?;
+                        if b.department_id != a.department_id {
+                            return Err(DomainError::invalid(
+                                "backup_id",
+                                "B角须为同一部门的工作人员",
+                            )
+                            .into());
+                        }
+                        // A and B are never both away (R3.4), whichever changes.
+                        if a.absent && b.absent {
+                            return Err(DomainError::invalid(
+                                "backup_id",
+                                "A角当前不在岗，B角须为在岗人员（A、B角不能同时缺岗）",
+                            )
+                            .into());
+                        }
+                    } else if a.absent {
                         return Err(DomainError::invalid(
                             "backup_id",
-                            "A角当前不在岗，B角须为在岗人员（A、B角不能同时缺岗）",
+                            "A角当前不在岗，不能取消其B角（否则无人办理其工作）",
                         )
                         .into());
                     }
-                } else if a.absent {
-                    return Err(DomainError::invalid(
-                        "backup_id",
-                        "A角当前不在岗，不能取消其B角（否则无人办理其工作）",
+                    sqlx::query("UPDATE staff SET backup_id = $1 WHERE id = $2")
+                        .bind(backup_id)
+                        .bind(staff_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    let detail = serde_json::json!({ "backup_id": backup_id });
+                    audit::append(
+                        conn,
+                        now,
+                        Entry {
+                            actor: &actor,
+                            action: "set_backup",
+                            object_kind: "staff",
+                            object_id: &staff_id.to_string(),
+                            detail: &detail,
+                        },
                     )
-                    .into());
-                }
-                sqlx::query("UPDATE staff SET backup_id = $1 WHERE id = $2")
-                    .bind(backup_id)
-                    .bind(staff_id)
-                    .execute(&mut *conn)
                     .await?;
-                let detail = serde_json::json!({ "backup_id": backup_id });
-                audit::append(
-                    conn,
-                    now,
-                    Entry {
-                        actor: &actor,
-                        action: "set_backup",
-                        object_kind: "staff",
-                        object_id: &staff_id.to_string(),
-                        detail: &detail,
-                    },
-                )
-                .await?;
-                Ok(())
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await;
+        // Routing and names read the staff table through a cache.
+        self.caches.staff_changed();
+        result
     }
 
     /// Marks a person absent or present. A and B are never both away (R3.4):

@@ -40,12 +40,35 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on `conn`; `url` reopens it when it is lost.
-    pub(crate) fn start(conn: Conn, backend: Backend, url: String, max_batch: usize) -> Writer {
+    /// Starts the writer task with a connection of its own; `url` opens (and
+    /// reopens) it.
+    pub(crate) async fn start(
+        backend: Backend,
+        url: String,
+        max_batch: usize,
+    ) -> Result<Writer, StoreError> {
         let (queue, receiver) = mpsc::channel(8192);
-        let connection = Connection { conn, backend, url };
-        tokio::spawn(run(connection, receiver, max_batch.max(1)));
-        Writer { queue }
+        let (ready, started) = oneshot::channel();
+        tokio::spawn(async move {
+            match db::connect_one(backend, &url).await {
+                Ok(conn) => {
+                    let _ = ready.send(Ok(()));
+                    run(
+                        Connection { conn, backend, url },
+                        receiver,
+                        max_batch.max(1),
+                    )
+                    .await;
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                }
+            }
+        });
+        started
+            .await
+            .map_err(|_| StoreError::backend("the writer thread ended before starting"))??;
+        Ok(Writer { queue })
     }
 
     pub(crate) async fn run<T, F>(&self, job: F) -> Result<T, StoreError>
@@ -184,29 +207,41 @@ async fn commit_batch(connection: &mut Connection, batch: &mut Vec<Job>) {
         return;
     }
     let conn = &mut connection.conn;
+    let started = std::time::Instant::now();
+    let jobs = batch.len();
     let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
+    // Closing one job's savepoint and opening the next one's go together in
+    // one round trip, as do the last close and the commit.
+    let mut last_ok: Option<bool> = None;
     for job in batch.drain(..) {
-        if let Err(e) = conn.execute("SAVEPOINT job").await {
+        let open = match last_ok {
+            None => "SAVEPOINT job",
+            Some(true) => "RELEASE SAVEPOINT job; SAVEPOINT job",
+            Some(false) => "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; SAVEPOINT job",
+        };
+        if let Err(e) = conn.execute(open).await {
             tracing::error!(error = %e, "savepoint failed");
         }
         let (ok, deliver) = job(Ok(&mut *conn)).await;
-        let end = if ok {
-            "RELEASE SAVEPOINT job"
-        } else {
-            "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"
-        };
-        if let Err(e) = conn.execute(end).await {
-            tracing::error!(error = %e, "savepoint release failed");
-        }
+        last_ok = Some(ok);
         delivers.push(deliver);
     }
-    let commit = conn.execute("COMMIT").await.map(|_| ()).map_err(|e| {
+    let close = match last_ok {
+        Some(false) => "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; COMMIT",
+        _ => "RELEASE SAVEPOINT job; COMMIT",
+    };
+    let commit = conn.execute(close).await.map(|_| ()).map_err(|e| {
         tracing::error!(error = %e, "commit failed");
         StoreError::backend(format!("commit failed: {e}"))
     });
     if commit.is_err() {
         let _ = conn.execute("ROLLBACK").await;
     }
+    tracing::trace!(
+        jobs,
+        micros = started.elapsed().as_micros() as u64,
+        "batch committed"
+    );
     for deliver in delivers {
         deliver(commit.clone());
     }

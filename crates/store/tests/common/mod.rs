@@ -487,7 +487,7 @@ pub fn as_staff(
     actor: &StaffMember,
     command: Command,
     now: Timestamp,
-) -> impl FnOnce(&CaseContext) -> Result<(Transition, Option<i64>), StoreError> + Send + 'static {
+) -> impl Fn(&CaseContext) -> Result<(Transition, Option<i64>), StoreError> + Send + 'static {
     let actor = actor.actor();
     move |context: &CaseContext| {
         let steps = &context.item.guide.steps;

@@ -1,0 +1,82 @@
+//! Small read caches for the command path, so deciding a command costs one
+//! query (the case with its item version and assignee) instead of five.
+//!
+//! - Items are cached by id and used only while their version matches the one
+//!   read with the case: always current, on one node or many.
+//! - Post holders (who gets a step) and staff names change rarely; they are
+//!   dropped on every staff change made through this store and otherwise live
+//!   for [`STAFF_TTL`], which bounds how long another node's change can go
+//!   unseen.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use onewindow_core::staff::Role;
+
+use crate::catalog::ServiceItem;
+
+pub(crate) const STAFF_TTL: Duration = Duration::from_secs(5);
+
+#[derive(Default)]
+pub(crate) struct Caches {
+    items: Mutex<HashMap<i64, Arc<ServiceItem>>>,
+    holders: Mutex<HashMap<(i64, Role), (Instant, Option<i64>)>>,
+    names: Mutex<HashMap<i64, (Instant, String)>>,
+}
+
+impl Caches {
+    pub(crate) fn item(&self, id: i64, version: i64) -> Option<Arc<ServiceItem>> {
+        let items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        items
+            .get(&id)
+            .filter(|item| item.version == version)
+            .cloned()
+    }
+
+    pub(crate) fn put_item(&self, item: Arc<ServiceItem>) {
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(item.id, item);
+    }
+
+    pub(crate) fn holder(&self, department_id: i64, role: Role) -> Option<Option<i64>> {
+        let holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        holders
+            .get(&(department_id, role))
+            .filter(|(at, _)| at.elapsed() < STAFF_TTL)
+            .map(|(_, id)| *id)
+    }
+
+    pub(crate) fn put_holder(&self, department_id: i64, role: Role, holder: Option<i64>) {
+        self.holders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((department_id, role), (Instant::now(), holder));
+    }
+
+    pub(crate) fn name(&self, staff_id: i64) -> Option<String> {
+        let names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        names
+            .get(&staff_id)
+            .filter(|(at, _)| at.elapsed() < STAFF_TTL)
+            .map(|(_, name)| name.clone())
+    }
+
+    pub(crate) fn put_name(&self, staff_id: i64, name: String) {
+        self.names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(staff_id, (Instant::now(), name));
+    }
+
+    /// Forgets what depends on the staff table.
+    pub(crate) fn staff_changed(&self) {
+        self.holders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.names.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
