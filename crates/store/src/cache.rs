@@ -18,11 +18,14 @@ use crate::catalog::ServiceItem;
 
 pub(crate) const STAFF_TTL: Duration = Duration::from_secs(5);
 
+/// A cached value and when it was read.
+type Fresh<T> = (Instant, T);
+
 #[derive(Default)]
 pub(crate) struct Caches {
     items: Mutex<HashMap<i64, Arc<ServiceItem>>>,
-    holders: Mutex<HashMap<(i64, Role), (Instant, Option<i64>)>>,
-    names: Mutex<HashMap<i64, (Instant, String)>>,
+    holders: Mutex<HashMap<(i64, Role), Fresh<Option<i64>>>>,
+    names: Mutex<HashMap<i64, Fresh<String>>>,
 }
 
 impl Caches {
