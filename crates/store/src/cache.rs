@@ -21,10 +21,13 @@ pub(crate) const STAFF_TTL: Duration = Duration::from_secs(5);
 /// A cached value and when it was read.
 type Fresh<T> = (Instant, T);
 
+/// A post: a role in a department.
+type Post = (i64, Role);
+
 #[derive(Default)]
 pub(crate) struct Caches {
     items: Mutex<HashMap<i64, Arc<ServiceItem>>>,
-    holders: Mutex<HashMap<(i64, Role), Fresh<Option<i64>>>>,
+    holders: Mutex<HashMap<Post, Fresh<Option<i64>>>>,
     names: Mutex<HashMap<i64, Fresh<String>>>,
 }
 
