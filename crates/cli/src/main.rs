@@ -198,7 +198,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("cannot migrate the database")?;
             let report = demo::build(&store, *seed, *cases).await?;
             println!("{report}");
-            if !no_serve {
+            if *no_serve {
+                // Checkpoints the WAL into the file, so only the file remains.
+                store.close().await;
+            } else {
                 serve(store, listen, Settings::default()).await?;
             }
         }
@@ -235,8 +238,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: CatalogCommand::Import { input },
         } => {
             let store = open(&cli).await?;
-            let bytes =
-                std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+            let bytes = match std::fs::read(input) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    println!("无法读取文件 {}：{e}", input.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let rows = match onewindow_server::xlsx::import(&bytes) {
                 Ok(rows) => rows,
                 Err(e) => {

@@ -14,7 +14,8 @@ pub struct AuditRecord<'a> {
     pub seq: i64,
     /// RFC 3339 instant, UTC.
     pub at: &'a str,
-    /// Who acted: `staff:12`, `applicant:13800000000`, `system`.
+    /// Who acted: `staff:12`, `applicant` (identified by case number and
+    /// phone, recorded in the case's timeline), `system`, `cli`.
     pub actor: &'a str,
     pub action: &'a str,
     pub object_kind: &'a str,

@@ -192,6 +192,8 @@ async fn run(mut connection: Connection, mut receiver: mpsc::Receiver<Message>, 
             commit_batch(&mut connection, &mut batch).await;
         }
         if let Some(done) = stop.take() {
+            // Closing (rather than dropping) lets SQLite checkpoint the WAL.
+            let _ = sqlx::Connection::close(connection.conn).await;
             let _ = done.send(());
             return;
         }
