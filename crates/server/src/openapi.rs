@@ -20,7 +20,7 @@ use crate::api::{admin, cases, catalog, session};
         cases::apply, cases::lookup, cases::applicant_action, cases::queue, cases::list_cases,
         cases::register_at_window, cases::get_case, cases::act, cases::download_file, cases::upload_file,
         session::log_in, session::log_out, session::me,
-        admin::create_department, admin::create_item, admin::update_item, admin::set_item_status,
+        admin::create_department, admin::list_windows, admin::create_window, admin::create_item, admin::update_item, admin::set_item_status,
         admin::list_staff, admin::create_staff, admin::set_backup, admin::set_absence,
         admin::export_catalog, admin::import_catalog, admin::verify_audit,
     ),

@@ -1294,3 +1294,40 @@ async fn a_malformed_query_string_or_path_gets_the_json_error_body_too() {
         .unwrap_or_else(|| panic!("a JSON error body: {text}"));
     assert!(body["error"]["code"].is_string(), "{body}");
 }
+
+#[tokio::test]
+async fn the_admin_opens_a_window_that_everyone_can_list_and_a_clerk_cannot() {
+    let app = spawn_app().await;
+    let admin = app.token(&app.people.admin).await;
+    let body = json!({ "department_id": app.department.id, "name": "市场监管窗口", "location": "一楼B区5号" });
+    let (status, window) = app.post(Some(&admin), "/api/v1/windows", &body, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{window}");
+    assert_eq!(window["name"], "市场监管窗口");
+
+    let path = format!("/api/v1/windows?department_id={}", app.department.id);
+    let (status, windows) = app.get(None, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        windows
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["location"] == "一楼B区5号")
+    );
+
+    let clerk = app.token(&app.people.clerk_a).await;
+    let (status, _) = app.post(Some(&clerk), "/api/v1/windows", &body, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let blank = json!({ "department_id": app.department.id, "name": " " });
+    let (status, error) = app
+        .post(Some(&admin), "/api/v1/windows", &blank, None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["error"]["field"], "name");
+    let nowhere = json!({ "department_id": 999_999, "name": "无此部门窗口" });
+    let (status, error) = app
+        .post(Some(&admin), "/api/v1/windows", &nowhere, None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["field"], "department_id");
+}

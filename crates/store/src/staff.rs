@@ -28,6 +28,15 @@ pub struct Department {
     pub address: String,
 }
 
+/// A counter of the hall (窗口).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Window {
+    pub id: i64,
+    pub department_id: i64,
+    pub name: String,
+    pub location: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct NewDepartment {
     pub code: String,
@@ -230,6 +239,27 @@ impl Store {
             })
         })
         .await
+    }
+
+    /// The hall's windows (counters), of one department or all.
+    pub async fn windows(&self, department_id: Option<i64>) -> Result<Vec<Window>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, department_id, name, location FROM windows \
+             WHERE ($1 IS NULL OR department_id = $1) ORDER BY id",
+        )
+        .bind(department_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Window {
+                    id: row.try_get("id")?,
+                    department_id: row.try_get("department_id")?,
+                    name: row.try_get("name")?,
+                    location: row.try_get("location")?,
+                })
+            })
+            .collect()
     }
 
     /// Creates a staff member. The password is hashed before the write job.

@@ -86,6 +86,79 @@ pub async fn create_department(
         .into_response())
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct WindowView {
+    pub id: i64,
+    pub department_id: i64,
+    pub name: String,
+    pub location: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct WindowRequest {
+    pub department_id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub location: String,
+}
+
+#[derive(Deserialize)]
+pub struct WindowQuery {
+    pub department_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/windows", tag = "catalog", params(("department_id" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<WindowView>)))]
+pub async fn list_windows(
+    State(state): State<AppState>,
+    Query(query): Query<WindowQuery>,
+) -> ApiResult<axum::Json<Vec<WindowView>>> {
+    let windows = state.store.windows(query.department_id).await?;
+    Ok(axum::Json(
+        windows
+            .into_iter()
+            .map(|w| WindowView {
+                id: w.id,
+                department_id: w.department_id,
+                name: w.name,
+                location: w.location,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/windows", tag = "admin", request_body = WindowRequest,
+    responses((status = 201, body = WindowView), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_window(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Json(request): Json<WindowRequest>,
+) -> ApiResult<Response> {
+    user.require(Role::Admin)?;
+    let name = request.name.trim().to_string();
+    if name.is_empty() {
+        return Err(ApiError::invalid("name", "窗口名称不能为空"));
+    }
+    let id = state
+        .store
+        .create_window(
+            request.department_id,
+            name.clone(),
+            request.location.clone(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(WindowView {
+            id,
+            department_id: request.department_id,
+            name,
+            location: request.location,
+        }),
+    )
+        .into_response())
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct CreateItemRequest {
     pub department_id: i64,

@@ -22,6 +22,10 @@ pub fn routes() -> Router<AppState> {
             get(catalog::list_items).post(admin::create_item),
         )
         .route(
+            "/api/v1/windows",
+            get(admin::list_windows).post(admin::create_window),
+        )
+        .route(
             "/api/v1/items/{id}",
             get(catalog::get_item).put(admin::update_item),
         )
