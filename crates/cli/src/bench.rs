@@ -200,12 +200,7 @@ async fn command(
                     ctx.case.department_id,
                     assignee_facts(&ctx.assignee),
                 )?;
-                let rules = case::ItemRules {
-                    category: ctx.item.guide.category,
-                    steps: &ctx.item.guide.steps,
-                    promised_limit: ctx.item.guide.promised_limit,
-                    statutory_limit: ctx.item.guide.statutory_limit,
-                };
+                let rules = ctx.item.guide.rules();
                 Ok((
                     case::decide(&ctx.case.facts, &command, &rules, &WeekendCalendar, now)?,
                     on_behalf,

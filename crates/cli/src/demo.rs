@@ -822,12 +822,7 @@ async fn apply_planned(
     };
     store
         .apply_command(case_id, None, who, None, at, |ctx| {
-            let rules = case::ItemRules {
-                category: ctx.item.guide.category,
-                steps: &ctx.item.guide.steps,
-                promised_limit: ctx.item.guide.promised_limit,
-                statutory_limit: ctx.item.guide.statutory_limit,
-            };
+            let rules = ctx.item.guide.rules();
             Ok((
                 case::decide(&ctx.case.facts, &command, &rules, &WeekendCalendar, at)?,
                 None,

@@ -257,6 +257,16 @@ impl Guide {
         Some((saved * 100 + self.statutory_limit.amount / 2) / self.statutory_limit.amount)
     }
 
+    /// The rules a case of this item follows.
+    pub fn rules(&self) -> crate::case::ItemRules<'_> {
+        crate::case::ItemRules {
+            category: self.category,
+            steps: &self.steps,
+            promised_limit: self.promised_limit,
+            statutory_limit: self.statutory_limit,
+        }
+    }
+
     pub fn is_free(&self) -> bool {
         self.fees.iter().all(|f| f.amount_fen == 0)
     }

@@ -638,13 +638,7 @@ async fn the_applicant_withdraws_and_resubmits_through_apply_command() {
                 later(48),
                 {
                     move |context| {
-                        let steps = &context.item.guide.steps;
-                        let rules = onewindow_core::case::ItemRules {
-                            category: context.item.guide.category,
-                            steps,
-                            promised_limit: context.item.guide.promised_limit,
-                            statutory_limit: context.item.guide.statutory_limit,
-                        };
+                        let rules = context.item.guide.rules();
                         let transition = onewindow_core::case::decide(
                             &context.case.facts,
                             &resubmit,

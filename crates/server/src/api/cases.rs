@@ -567,22 +567,13 @@ pub async fn applicant_action(
             if ctx.case.applicant.phone != phone {
                 return Err(StoreError::not_found("case"));
             }
-            let rules = rules_of(&ctx.item);
+            let rules = ctx.item.guide.rules();
             let transition =
                 case::decide(&ctx.case.facts, &command, &rules, calendar.as_ref(), now)?;
             Ok((transition, None))
         })
         .await?;
     Ok(axum::Json(public_view(&state, &applied.case).await?))
-}
-
-fn rules_of(item: &onewindow_store::catalog::ServiceItem) -> case::ItemRules<'_> {
-    case::ItemRules {
-        category: item.guide.category,
-        steps: &item.guide.steps,
-        promised_limit: item.guide.promised_limit,
-        statutory_limit: item.guide.statutory_limit,
-    }
 }
 
 #[utoipa::path(get, path = "/api/v1/queue", tag = "cases",
@@ -729,7 +720,7 @@ pub async fn run_command(
                 let transition = case::decide(
                     &ctx.case.facts,
                     &command,
-                    &rules_of(&ctx.item),
+                    &ctx.item.guide.rules(),
                     calendar.as_ref(),
                     now,
                 )

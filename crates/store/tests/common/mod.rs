@@ -20,7 +20,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use onewindow_core::calendar::TimeLimit;
 use onewindow_core::calendar::WeekendCalendar;
-use onewindow_core::case::{Applicant, Case, Channel, Command, ItemRules, Outcome, Transition};
+use onewindow_core::case::{Applicant, Case, Channel, Command, Outcome, Transition};
 use onewindow_core::catalog::RegionLevel;
 use onewindow_core::catalog::{
     Guide, HandlingCategory, ItemStatus, ItemType, Material, Step, Target,
@@ -500,12 +500,7 @@ pub fn as_staff(
             assignee_facts(&context.assignee),
         )
         .map_err(StoreError::Domain)?;
-        let rules = ItemRules {
-            category: context.item.guide.category,
-            steps,
-            promised_limit: context.item.guide.promised_limit,
-            statutory_limit: context.item.guide.statutory_limit,
-        };
+        let rules = context.item.guide.rules();
         let transition = onewindow_core::case::decide(
             &context.case.facts,
             &command,
