@@ -81,7 +81,8 @@ pub struct Applied {
     pub event: CaseEvent,
 }
 
-/// What a command's decision function sees, loaded in the write transaction.
+/// What a command's decision function sees, read together in one query
+/// (see [`Store::case_context`]).
 #[derive(Debug, Clone)]
 pub struct CaseContext {
     pub case: Case,
@@ -837,8 +838,8 @@ impl Store {
     }
 }
 
-/// Checks, at the edge of a write job, that a person may give a command; the
-/// server uses it inside the decide function it passes to
+/// The assignee's id, absence and backup, as `onewindow_core::case::authorize`
+/// takes them; used inside the decide function passed to
 /// [`Store::apply_command`].
 pub fn assignee_facts(assignee: &Option<StaffMember>) -> Option<(i64, bool, Option<i64>)> {
     assignee.as_ref().map(|a| (a.id, a.absent, a.backup_id))
