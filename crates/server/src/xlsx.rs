@@ -342,6 +342,18 @@ impl SheetReader<'_> {
         value
     }
 
+    /// The rows under a correct header row that are not blank, with their
+    /// 0-based index; a wrong header row is reported and yields no rows.
+    fn data_rows<'r>(&mut self, range: &'r calamine::Range<Data>) -> Vec<(usize, &'r [Data])> {
+        let mut rows = range.rows().enumerate();
+        match rows.next() {
+            Some((_, header)) if self.check_headers(header) => {}
+            _ => return Vec::new(),
+        }
+        rows.filter(|(_, cells)| (0..self.headers.len()).any(|c| !self.text(cells, c).is_empty()))
+            .collect()
+    }
+
     fn check_headers(&mut self, cells: &[Data]) -> bool {
         for (col, expected) in self.headers.iter().enumerate() {
             if self.text(cells, col) != *expected {
@@ -405,17 +417,8 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         headers: &MATERIAL_HEADERS,
         problems: &mut problems,
     };
-    for (row, cells) in materials.rows().enumerate() {
-        if row == 0 {
-            if !reader.check_headers(cells) {
-                break;
-            }
-            continue;
-        }
+    for (row, cells) in reader.data_rows(&materials) {
         let code = reader.text(cells, 0);
-        if code.is_empty() && reader.text(cells, 1).is_empty() {
-            continue;
-        }
         let name = reader.text(cells, 1);
         if name.is_empty() {
             reader.problem(row, 1, "材料名称不能为空");
@@ -450,17 +453,8 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         headers: &FEE_HEADERS,
         problems: &mut problems,
     };
-    for (row, cells) in fees.rows().enumerate() {
-        if row == 0 {
-            if !reader.check_headers(cells) {
-                break;
-            }
-            continue;
-        }
+    for (row, cells) in reader.data_rows(&fees) {
         let code = reader.text(cells, 0);
-        if code.is_empty() && reader.text(cells, 1).is_empty() {
-            continue;
-        }
         let fee = Fee {
             name: reader.text(cells, 1),
             standard: reader.text(cells, 2),
@@ -479,17 +473,8 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         headers: &STEP_HEADERS,
         problems: &mut problems,
     };
-    for (row, cells) in steps.rows().enumerate() {
-        if row == 0 {
-            if !reader.check_headers(cells) {
-                break;
-            }
-            continue;
-        }
+    for (row, cells) in reader.data_rows(&steps) {
         let code = reader.text(cells, 0);
-        if code.is_empty() && reader.text(cells, 1).is_empty() {
-            continue;
-        }
         let name = reader.text(cells, 1);
         if name.is_empty() {
             reader.problem(row, 1, "环节名称不能为空");
@@ -515,16 +500,7 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         headers: &ITEM_HEADERS,
         problems: &mut problems,
     };
-    for (row, cells) in items.rows().enumerate() {
-        if row == 0 {
-            if !reader.check_headers(cells) {
-                break;
-            }
-            continue;
-        }
-        if (0..ITEM_HEADERS.len()).all(|c| reader.text(cells, c).is_empty()) {
-            continue;
-        }
+    for (row, cells) in reader.data_rows(&items) {
         let code = reader.text(cells, 1);
         if let Some(first) = seen_codes.insert(code.clone(), row + 1) {
             reader.problem(row, 1, format!("事项编码与第{first}行重复"));
