@@ -15,6 +15,23 @@ pub struct Entry<'a> {
     pub detail: &'a serde_json::Value,
 }
 
+/// The audit detail of a case transition: the event's detail with the states
+/// it went from and to, and the absent A the B acted for.
+pub(crate) fn case_detail(
+    transition: &onewindow_core::case::Transition,
+    on_behalf_of: Option<i64>,
+) -> serde_json::Value {
+    let mut detail = transition.detail.clone();
+    if let Some(map) = detail.as_object_mut() {
+        map.insert("from".into(), transition.from.key().into());
+        map.insert("to".into(), transition.facts.state.key().into());
+        if let Some(a) = on_behalf_of {
+            map.insert("on_behalf_of".into(), a.into());
+        }
+    }
+    detail
+}
+
 /// Appends an entry to the chain. Must run inside a write job.
 pub async fn append(conn: &mut Conn, at: Timestamp, entry: Entry<'_>) -> Result<i64, StoreError> {
     // Updating the head first locks it (PostgreSQL row lock; SQLite's writer

@@ -18,7 +18,7 @@ use crate::db::{
 use crate::files::{FileInfo, NewFile, insert_file};
 use crate::idempotency::IdempotencyKey;
 use crate::staff::{StaffMember, load_staff};
-use crate::{Conn, Store, StoreError};
+use crate::{Backend, Conn, Store, StoreError};
 
 /// An application to file.
 #[derive(Debug, Clone)]
@@ -352,7 +352,14 @@ fn is_stale(e: &StoreError) -> bool {
 
 /// Writes a transition: the case update (guarded by the version it was decided
 /// on), its timeline event and its audit entry. Runs in a write job.
-async fn write_transition(conn: &mut Conn, write: TransitionWrite) -> Result<Applied, StoreError> {
+async fn write_transition(
+    conn: &mut Conn,
+    write: TransitionWrite,
+    backend: Backend,
+) -> Result<Applied, StoreError> {
+    if backend == Backend::Sqlite {
+        return write_transition_sqlite(conn, write).await;
+    }
     let TransitionWrite {
         case,
         transition,
@@ -415,14 +422,7 @@ async fn write_transition(conn: &mut Conn, write: TransitionWrite) -> Result<App
         },
     )
     .await?;
-    let mut detail = transition.detail.clone();
-    if let Some(map) = detail.as_object_mut() {
-        map.insert("from".into(), transition.from.key().into());
-        map.insert("to".into(), facts.state.key().into());
-        if let Some(a) = on_behalf_of {
-            map.insert("on_behalf_of".into(), a.into());
-        }
-    }
+    let detail = audit::case_detail(&transition, on_behalf_of);
     audit::append(
         conn,
         now,
@@ -435,6 +435,138 @@ async fn write_transition(conn: &mut Conn, write: TransitionWrite) -> Result<App
         },
     )
     .await?;
+    let event = CaseEvent {
+        id: event_id,
+        case_id: case.id,
+        action: action.to_string(),
+        from_state: Some(transition.from),
+        to_state: facts.state,
+        actor_id: who.staff_id(),
+        actor_name,
+        on_behalf_of,
+        on_behalf_name,
+        at: now,
+        detail: transition.detail.clone(),
+    };
+    let case = Case {
+        facts: transition.facts,
+        assignee_id,
+        version: case.version + 1,
+        updated_at: now,
+        ..case
+    };
+    Ok(Applied { case, event })
+}
+
+/// [`write_transition`] on SQLite in two round trips instead of five: the
+/// audit head is read, then one multi-statement query updates the case (only
+/// at the version it was decided on), inserts the event, advances the audit
+/// head and inserts the audit entry. Each statement after the first runs only
+/// when the one before changed a row (`changes() = 1`), so a stale version
+/// writes nothing. (sqlx runs several SQLite statements with numbered
+/// parameters in one call; PostgreSQL's protocol takes one statement at a
+/// time, so it keeps the plain path.)
+async fn write_transition_sqlite(
+    conn: &mut Conn,
+    write: TransitionWrite,
+) -> Result<Applied, StoreError> {
+    let TransitionWrite {
+        case,
+        transition,
+        who,
+        on_behalf_of,
+        actor_name,
+        on_behalf_name,
+        pending,
+        assignee_id,
+        now,
+    } = write;
+    let facts = &transition.facts;
+    let suspension = facts
+        .suspension
+        .as_ref()
+        .map(|s| serde_json::to_string(s).map_err(StoreError::backend))
+        .transpose()?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    let prev_seq: i64 = head.try_get("seq")?;
+    let prev_hash: String = head.try_get("hash")?;
+    let action = transition.action.key();
+    let actor = who.audit_actor();
+    let object_id = case.id.to_string();
+    let at = now.to_string();
+    let audit_detail = audit::case_detail(&transition, on_behalf_of).to_string();
+    let seq = prev_seq + 1;
+    let hash = onewindow_core::audit::chain_hash(
+        &prev_hash,
+        &onewindow_core::audit::AuditRecord {
+            seq,
+            at: &at,
+            actor: &actor,
+            action,
+            object_kind: "case",
+            object_id: &object_id,
+            detail: &audit_detail,
+        },
+    );
+    let rows = sqlx::query(
+        "UPDATE cases SET state = $1, step_index = $2, received_on = $3, supplement_requested = $4, \
+         deemed_accepted = $5, clock_start = $6, promised_due = $7, statutory_due = $8, \
+         paused_working_days = $9, suspension = $10, outcome = $11, pending_role = $12, assignee_id = $13, \
+         version = version + 1, updated_at = $14 WHERE id = $15 AND version = $16; \
+         INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
+         SELECT $15, $17, $18, $1, $19, $20, $14, $21 WHERE changes() = 1 RETURNING id; \
+         UPDATE audit_head SET seq = $22, hash = $23 WHERE id = 1 AND seq = $24 AND changes() = 1; \
+         INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash) \
+         SELECT $22, $25, $26, $17, 'case', $27, $28, $29, $23 WHERE changes() = 1 RETURNING seq",
+    )
+    .bind(facts.state.key())
+    .bind(i64::from(facts.step_index))
+    .bind(date_text(facts.received_on))
+    .bind(flag(facts.supplement_requested))
+    .bind(flag(facts.deemed_accepted))
+    .bind(facts.clock_start.map(date_text))
+    .bind(facts.promised_due.map(date_text))
+    .bind(facts.statutory_due.map(date_text))
+    .bind(i64::from(facts.paused_working_days))
+    .bind(suspension)
+    .bind(facts.outcome.map(|o| match o {
+        Outcome::Approve => "approve",
+        Outcome::Deny => "deny",
+    }))
+    .bind(pending.map(|r| r.key()))
+    .bind(assignee_id)
+    .bind(micros(now))
+    .bind(case.id)
+    .bind(case.version)
+    .bind(action)
+    .bind(transition.from.key())
+    .bind(who.staff_id())
+    .bind(on_behalf_of)
+    .bind(transition.detail.to_string())
+    .bind(seq)
+    .bind(&hash)
+    .bind(prev_seq)
+    .bind(&at)
+    .bind(&actor)
+    .bind(&object_id)
+    .bind(&audit_detail)
+    .bind(&prev_hash)
+    .fetch_all(&mut *conn)
+    .await?;
+    // Success returns the event's id and the audit entry's seq.
+    let event_id = rows.iter().find_map(|r| r.try_get::<i64, _>("id").ok());
+    let audit_seq = rows.iter().find_map(|r| r.try_get::<i64, _>("seq").ok());
+    let event_id = match (event_id, audit_seq) {
+        (Some(event_id), Some(_)) => event_id,
+        (None, _) => return Err(StoreError::Conflict(STALE.into())),
+        (Some(_), None) => {
+            return Err(StoreError::Backend(
+                "the audit head moved during a write job".into(),
+            ));
+        }
+    };
     let event = CaseEvent {
         id: event_id,
         case_id: case.id,
@@ -595,6 +727,7 @@ impl Store {
             return Ok(applied);
         }
         const ATTEMPTS: usize = 8;
+        let backend = self.backend();
         for attempt in 1..=ATTEMPTS {
             let context = self.case_context(case_id).await?;
             if expected_version.is_some_and(|v| v != context.case.version) {
@@ -625,7 +758,7 @@ impl Store {
             };
             let result = self
                 .write_once(idempotency.clone(), now, move |conn| {
-                    Box::pin(write_transition(conn, write))
+                    Box::pin(write_transition(conn, write, backend))
                 })
                 .await;
             match result {
