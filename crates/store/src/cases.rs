@@ -193,25 +193,6 @@ const EVENT_SELECT: &str = "SELECT e.id, e.case_id, e.action, e.from_state, e.to
     a.name AS actor_name, e.on_behalf_of, b.name AS on_behalf_name, e.at, e.detail \
     FROM case_events e LEFT JOIN staff a ON a.id = e.actor_id LEFT JOIN staff b ON b.id = e.on_behalf_of";
 
-async fn load_case(conn: &mut Conn, id: i64) -> Result<Case, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(StoreError::not_found("case"))?;
-    case_from(&row)
-}
-
-async fn load_event(conn: &mut Conn, id: i64) -> Result<CaseEvent, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!("{EVENT_SELECT} WHERE e.id = $1")))
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    event_from(&row)
-}
-
 /// The A post holder of `role` in a department: a person holding the role who
 /// is nobody's backup, else anyone holding it.
 async fn post_holder(
@@ -590,6 +571,12 @@ async fn write_transition_sqlite(
     Ok(Applied { case, event })
 }
 
+/// `at` as the database keeps it (whole microseconds), so what a write returns
+/// equals what a later read gives.
+fn stored_precision(at: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(at.as_microsecond()).unwrap_or(at)
+}
+
 fn version_conflict() -> StoreError {
     StoreError::Conflict("办件已被他人处理（版本已变化），请刷新后重试".into())
 }
@@ -607,6 +594,7 @@ impl Store {
             return Err(DomainError::invalid("form", "申请表单须为键值对象").into());
         }
         let region = self.region_code().to_string();
+        let now = stored_precision(now);
         self.write_once(idempotency, now, move |conn| {
             Box::pin(async move {
                 let item = load_item(conn, new.item_id).await.map_err(|e| match e {
@@ -616,12 +604,16 @@ impl Store {
                 if item.status != ItemStatus::Published {
                     return Err(DomainError::ItemNotPublished.into());
                 }
-                if let Some(clerk) = new.registered_by {
-                    let clerk = load_staff(conn, clerk).await?;
-                    if !clerk.has(Role::WindowClerk) {
-                        return Err(DomainError::RoleRequired { role: Role::WindowClerk.key() }.into());
+                let clerk_name = match new.registered_by {
+                    Some(clerk) => {
+                        let clerk = load_staff(conn, clerk).await?;
+                        if !clerk.has(Role::WindowClerk) {
+                            return Err(DomainError::RoleRequired { role: Role::WindowClerk.key() }.into());
+                        }
+                        Some(clerk.name)
                     }
-                }
+                    None => None,
+                };
                 let day = onewindow_core::calendar::civil_date(now);
                 let counter = format!("case:{region}:{}", day.strftime("%Y%m%d"));
                 let seq: i64 = sqlx::query(
@@ -690,8 +682,41 @@ impl Store {
                     detail: &detail,
                 })
                 .await?;
-                let event = load_event(conn, event_id).await?;
-                Ok(Applied { case: load_case(conn, case_id).await?, event })
+                // What was written, without reading it back.
+                let event = CaseEvent {
+                    id: event_id,
+                    case_id,
+                    action: "submit".into(),
+                    from_state: None,
+                    to_state: CaseState::Submitted,
+                    actor_id: who.staff_id(),
+                    actor_name: clerk_name,
+                    on_behalf_of: None,
+                    on_behalf_name: None,
+                    at: now,
+                    detail,
+                };
+                let applicant = Applicant {
+                    name: new.applicant.name.trim().to_string(),
+                    phone: new.applicant.phone.trim().to_string(),
+                    id_number: new.applicant.id_number.trim().to_string(),
+                    organization: new.applicant.organization.trim().to_string(),
+                };
+                let case = Case {
+                    id: case_id,
+                    number,
+                    item_id: item.id,
+                    department_id: item.department_id,
+                    channel: new.channel,
+                    applicant,
+                    form: new.form,
+                    facts,
+                    assignee_id: None,
+                    version: 1,
+                    submitted_at: now,
+                    updated_at: now,
+                };
+                Ok(Applied { case, event })
             })
         })
         .await
@@ -728,6 +753,7 @@ impl Store {
         }
         const ATTEMPTS: usize = 8;
         let backend = self.backend();
+        let now = stored_precision(now);
         for attempt in 1..=ATTEMPTS {
             let context = self.case_context(case_id).await?;
             if expected_version.is_some_and(|v| v != context.case.version) {
