@@ -7,6 +7,10 @@
 //!   dropped on every staff change made through this store and otherwise live
 //!   for [`STAFF_TTL`], which bounds how long another node's change can go
 //!   unseen.
+//! - The audit head as last written by a case transition here, so a
+//!   transition need not read it first; the write checks it is still the head
+//!   (another writer, or any other audit entry, moves it) and is retried with
+//!   the head read afresh when it is not.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +33,9 @@ pub(crate) struct Caches {
     items: Mutex<HashMap<i64, Arc<ServiceItem>>>,
     holders: Mutex<HashMap<Post, Fresh<Option<i64>>>>,
     names: Mutex<HashMap<i64, Fresh<String>>>,
+    /// The audit chain's head (seq, hash) after this process's last case
+    /// transition; a write guards on it and a mismatch drops it.
+    audit_head: Mutex<Option<(i64, String)>>,
 }
 
 impl Caches {
@@ -75,6 +82,17 @@ impl Caches {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(staff_id, (Instant::now(), name));
+    }
+
+    pub(crate) fn audit_head(&self) -> Option<(i64, String)> {
+        self.audit_head
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_audit_head(&self, head: Option<(i64, String)>) {
+        *self.audit_head.lock().unwrap_or_else(|e| e.into_inner()) = head;
     }
 
     /// Forgets what depends on the staff table.

@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::audit::{self, Entry};
+use crate::cache::Caches;
 use crate::catalog::{ServiceItem, load_item};
 use crate::db::{
     contains_pattern, date_text, flag, from_micros, micros, parse_date, parse_opt_date,
@@ -19,6 +20,7 @@ use crate::files::{FileInfo, NewFile, insert_file};
 use crate::idempotency::IdempotencyKey;
 use crate::staff::{StaffMember, load_staff};
 use crate::{Backend, Conn, Store, StoreError};
+use std::sync::Arc;
 
 /// An application to file.
 #[derive(Debug, Clone)]
@@ -327,6 +329,13 @@ struct TransitionWrite {
 /// Marks a transition decided on a version that is no longer current.
 const STALE: &str = "stale case version";
 
+/// Marks a transition written against an audit head that had moved.
+const STALE_AUDIT_HEAD: &str = "stale audit head";
+
+fn is_stale_audit_head(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict(m) if m == STALE_AUDIT_HEAD)
+}
+
 fn is_stale(e: &StoreError) -> bool {
     matches!(e, StoreError::Conflict(m) if m == STALE)
 }
@@ -337,9 +346,10 @@ async fn write_transition(
     conn: &mut Conn,
     write: TransitionWrite,
     backend: Backend,
+    caches: Arc<Caches>,
 ) -> Result<Applied, StoreError> {
     if backend == Backend::Sqlite {
-        return write_transition_sqlite(conn, write).await;
+        return write_transition_sqlite(conn, write, &caches).await;
     }
     let TransitionWrite {
         case,
@@ -450,6 +460,7 @@ async fn write_transition(
 async fn write_transition_sqlite(
     conn: &mut Conn,
     write: TransitionWrite,
+    caches: &Caches,
 ) -> Result<Applied, StoreError> {
     let TransitionWrite {
         case,
@@ -468,11 +479,15 @@ async fn write_transition_sqlite(
         .as_ref()
         .map(|s| serde_json::to_string(s).map_err(StoreError::backend))
         .transpose()?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
-    let prev_seq: i64 = head.try_get("seq")?;
-    let prev_hash: String = head.try_get("hash")?;
+    let (prev_seq, prev_hash): (i64, String) = match caches.audit_head() {
+        Some(head) => head,
+        None => {
+            let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(&mut *conn)
+                .await?;
+            (head.try_get("seq")?, head.try_get("hash")?)
+        }
+    };
     let action = transition.action.key();
     let actor = who.audit_actor();
     let object_id = case.id.to_string();
@@ -498,7 +513,7 @@ async fn write_transition_sqlite(
          version = version + 1, updated_at = $14 WHERE id = $15 AND version = $16; \
          INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
          SELECT $15, $17, $18, $1, $19, $20, $14, $21 WHERE changes() = 1 RETURNING id; \
-         UPDATE audit_head SET seq = $22, hash = $23 WHERE id = 1 AND seq = $24 AND changes() = 1; \
+         UPDATE audit_head SET seq = $22, hash = $23 WHERE id = 1 AND seq = $24 AND hash = $29 AND changes() = 1; \
          INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash) \
          SELECT $22, $25, $26, $17, 'case', $27, $28, $29, $23 WHERE changes() = 1 RETURNING seq",
     )
@@ -543,11 +558,13 @@ async fn write_transition_sqlite(
         (Some(event_id), Some(_)) => event_id,
         (None, _) => return Err(StoreError::Conflict(STALE.into())),
         (Some(_), None) => {
-            return Err(StoreError::Backend(
-                "the audit head moved during a write job".into(),
-            ));
+            // The head moved since this process last wrote it (another writer,
+            // or another kind of audit entry): read it afresh next time.
+            caches.set_audit_head(None);
+            return Err(StoreError::Conflict(STALE_AUDIT_HEAD.into()));
         }
     };
+    caches.set_audit_head(Some((seq, hash)));
     let event = CaseEvent {
         id: event_id,
         case_id: case.id,
@@ -783,11 +800,13 @@ impl Store {
                 now,
             };
             let result = self
-                .write_once(idempotency.clone(), now, move |conn| {
-                    Box::pin(write_transition(conn, write, backend))
+                .write_once(idempotency.clone(), now, {
+                    let caches = Arc::clone(&self.caches);
+                    move |conn| Box::pin(write_transition(conn, write, backend, caches))
                 })
                 .await;
             match result {
+                Err(e) if is_stale_audit_head(&e) && attempt < ATTEMPTS => continue,
                 Err(e) if is_stale(&e) && expected_version.is_none() && attempt < ATTEMPTS => {
                     continue;
                 }

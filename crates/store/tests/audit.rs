@@ -290,3 +290,31 @@ async fn a_replaced_last_entry_with_a_recomputed_hash_disagrees_with_the_head() 
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transitions_interleaved_with_other_audited_changes_keep_one_chain() {
+    for_each_backend(|store| async move {
+        let world = World::new(&store).await;
+        let first = submit(&store, world.item.id).await;
+        let first = act(&store, &world.clerk, &first, accept())
+            .await
+            .unwrap()
+            .case;
+        // Another kind of audit entry moves the head between two transitions.
+        store
+            .set_absent(admin(), world.handler_a.id, true, now())
+            .await
+            .unwrap();
+        let second = submit(&store, world.item.id).await;
+        act(&store, &world.clerk, &second, accept()).await.unwrap();
+        let step = act(&store, &world.handler_b, &first, complete_step("同意"))
+            .await
+            .unwrap();
+        assert_eq!(step.event.on_behalf_of, Some(world.handler_a.id));
+        match store.verify_audit().await.unwrap() {
+            Verification::Intact { .. } => {}
+            broken => panic!("{broken:?}"),
+        }
+    })
+    .await;
+}
