@@ -477,6 +477,58 @@ async fn applying_online_gives_a_receipt_and_the_case_can_be_looked_up() {
 }
 
 #[tokio::test]
+async fn the_applicant_withdraws_from_the_look_up_page() {
+    let app = spawn_app().await;
+    let (_, receipt) = app.apply_for_food_licence().await;
+    let number = case_number(&receipt);
+    let (_, result, _) = app
+        .post_form("/lookup", &[("number", &number), ("phone", PHONE)])
+        .await;
+    assert!(
+        result.contains("撤回申请"),
+        "an open application offers withdrawal"
+    );
+
+    // A wrong phone withdraws nothing.
+    let withdraw_with = |phone: &'static str| {
+        let number = number.clone();
+        let app = &app;
+        async move {
+            app.post_form(
+                "/lookup",
+                &[
+                    ("number", &number),
+                    ("phone", phone),
+                    ("action", "withdraw"),
+                    ("reason", "不再需要"),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, _, _) = withdraw_with("13900000000").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let case = app.store.case_by_number(&number).await.unwrap();
+    assert_eq!(case.facts.state, CaseState::Submitted);
+
+    let (status, page, _) = withdraw_with(PHONE).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("申请已撤回"));
+    assert!(page.contains("已撤回"));
+    assert!(
+        !page.contains("确认撤回"),
+        "a withdrawn application offers nothing more"
+    );
+    let case = app.store.case_by_number(&number).await.unwrap();
+    assert_eq!(case.facts.state, CaseState::Withdrawn);
+
+    // Withdrawing twice is refused with the reason.
+    let (status, again, _) = withdraw_with(PHONE).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(again.contains("不能执行"), "{again}");
+}
+
+#[tokio::test]
 async fn a_wrong_application_is_shown_again_with_the_messages_and_the_typed_values() {
     let app = spawn_app().await;
     let elf =

@@ -549,31 +549,54 @@ pub async fn applicant_action(
     idempotency: IdempotencyHeader,
     Json(request): Json<ApplicantActionRequest>,
 ) -> ApiResult<axum::Json<PublicCaseView>> {
-    if !request.command.by_applicant() {
+    let key = idempotency.for_request("public", "/api/v1/lookup/actions", &request);
+    let applied = run_applicant_command(
+        &state,
+        &request.number,
+        &request.phone,
+        request.command,
+        key,
+    )
+    .await?;
+    Ok(axum::Json(public_view(&state, &applied.case).await?))
+}
+
+/// Applies a command of the applicant (withdraw, resubmit) to the case with
+/// this number and phone. Shared by the API and the look-up page.
+pub async fn run_applicant_command(
+    state: &AppState,
+    number: &str,
+    phone: &str,
+    command: Command,
+    idempotency: Option<onewindow_store::idempotency::IdempotencyKey>,
+) -> ApiResult<Applied> {
+    if !command.by_applicant() {
         return Err(ApiError::forbidden("申请人只能撤回申请或补正后重新提交"));
     }
-    let case = state
-        .store
-        .lookup_case(&request.number, &request.phone)
-        .await?;
-    let key = idempotency.for_request("public", "/api/v1/lookup/actions", &request);
+    let case = state.store.lookup_case(number, phone).await?;
     let calendar = Arc::clone(&state.calendar);
     let now = state.now();
-    let phone = request.phone.trim().to_string();
-    let command = request.command;
+    let phone = phone.trim().to_string();
     let applied = state
         .store
-        .apply_command(case.id, None, Who::Applicant, key, now, move |ctx| {
-            if ctx.case.applicant.phone != phone {
-                return Err(StoreError::not_found("case"));
-            }
-            let rules = ctx.item.guide.rules();
-            let transition =
-                case::decide(&ctx.case.facts, &command, &rules, calendar.as_ref(), now)?;
-            Ok((transition, None))
-        })
+        .apply_command(
+            case.id,
+            None,
+            Who::Applicant,
+            idempotency,
+            now,
+            move |ctx| {
+                if ctx.case.applicant.phone != phone {
+                    return Err(StoreError::not_found("case"));
+                }
+                let rules = ctx.item.guide.rules();
+                let transition =
+                    case::decide(&ctx.case.facts, &command, &rules, calendar.as_ref(), now)?;
+                Ok((transition, None))
+            },
+        )
         .await?;
-    Ok(axum::Json(public_view(&state, &applied.case).await?))
+    Ok(applied)
 }
 
 #[utoipa::path(get, path = "/api/v1/queue", tag = "cases",

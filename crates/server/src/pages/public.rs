@@ -815,6 +815,11 @@ pub struct LookupParams {
     number: String,
     #[serde(default)]
     phone: String,
+    /// `withdraw`: the applicant withdraws the application shown.
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reason: String,
 }
 
 pub struct LookupResult {
@@ -826,6 +831,8 @@ pub struct LookupResult {
     pub received_on: String,
     pub promised_due: Option<String>,
     pub outcome: Option<String>,
+    /// Whether the applicant may still withdraw the application.
+    pub can_withdraw: bool,
     pub timeline: Vec<TimelineEntry>,
 }
 
@@ -836,6 +843,7 @@ struct LookupPage {
     number: String,
     phone: String,
     error: Option<String>,
+    notice: Option<String>,
     result: Option<LookupResult>,
 }
 
@@ -845,6 +853,7 @@ fn lookup_page(state: &AppState, user_name: Option<String>, params: &LookupParam
         number: params.number.trim().chars().take(40).collect(),
         phone: params.phone.trim().chars().take(20).collect(),
         error: None,
+        notice: None,
         result: None,
     }
 }
@@ -860,6 +869,8 @@ pub async fn lookup_form(
     let params = LookupParams {
         number: params.number,
         phone: String::new(),
+        action: String::new(),
+        reason: String::new(),
     };
     render(
         StatusCode::OK,
@@ -882,7 +893,25 @@ pub async fn lookup(
         if page.phone.is_empty() {
             return Err(ApiError::invalid("phone", "请输入申请时填写的联系电话"));
         }
-        let case = state.store.lookup_case(&page.number, &page.phone).await?;
+        let case = match params.action.as_str() {
+            "withdraw" => {
+                let command = onewindow_core::case::Command::Withdraw {
+                    reason: params.reason.trim().chars().take(500).collect(),
+                };
+                let applied = crate::api::cases::run_applicant_command(
+                    &state,
+                    &page.number,
+                    &page.phone,
+                    command,
+                    None,
+                )
+                .await?;
+                page.notice = Some("申请已撤回。".into());
+                applied.case
+            }
+            "" => state.store.lookup_case(&page.number, &page.phone).await?,
+            _ => return Err(ApiError::invalid("action", "不支持的操作")),
+        };
         crate::api::cases::public_view(&state, &case).await
     }
     .await;
@@ -897,6 +926,7 @@ pub async fn lookup(
                 received_on: date_string_text(&view.received_on),
                 promised_due: view.promised_due.as_deref().map(date_string_text),
                 outcome: view.outcome,
+                can_withdraw: view.allowed_actions.iter().any(|a| a == "withdraw"),
                 timeline: view
                     .timeline
                     .iter()
