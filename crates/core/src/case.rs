@@ -187,6 +187,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub fn key(self) -> &'static str {
+        match self {
+            Outcome::Approve => "approve",
+            Outcome::Deny => "deny",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Outcome> {
+        [Outcome::Approve, Outcome::Deny]
+            .into_iter()
+            .find(|o| o.key() == key)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Outcome::Approve => "准予许可（批准）",

@@ -1331,3 +1331,23 @@ async fn the_admin_opens_a_window_that_everyone_can_list_and_a_clerk_cannot() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["error"]["field"], "department_id");
 }
+
+#[tokio::test]
+async fn staff_and_items_of_a_missing_department_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let admin = app.token(&app.people.admin).await;
+    let person = json!({
+        "login": "nobody_dept", "name": "无部门", "department_id": 999_999,
+        "roles": ["handler"], "password": "long-enough-1",
+    });
+    let (status, error) = app.post(Some(&admin), "/api/v1/staff", &person, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["field"], "department_id");
+
+    let mut guide = serde_json::to_value(&app.item.guide).unwrap();
+    guide["code"] = json!("000117999777");
+    let item = json!({ "department_id": 999_999, "guide": guide });
+    let (status, error) = app.post(Some(&admin), "/api/v1/items", &item, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["field"], "department_id");
+}

@@ -139,11 +139,7 @@ fn case_from(row: &AnyRow) -> Result<Case, StoreError> {
             .map(|s| serde_json::from_str(&s).map_err(|_| bad("suspension", &s)))
             .transpose()?,
         outcome: outcome
-            .map(|o| match o.as_str() {
-                "approve" => Ok(Outcome::Approve),
-                "deny" => Ok(Outcome::Deny),
-                _ => Err(bad("outcome", &o)),
-            })
+            .map(|o| Outcome::parse(&o).ok_or_else(|| bad("outcome", &o)))
             .transpose()?,
     };
     Ok(Case {
@@ -326,6 +322,95 @@ struct TransitionWrite {
     now: Timestamp,
 }
 
+/// The case update both write paths start with: the new facts, guarded by the
+/// version the transition was decided on. Parameters $1 to $16.
+const CASE_UPDATE: &str = "UPDATE cases SET state = $1, step_index = $2, received_on = $3, \
+    supplement_requested = $4, deemed_accepted = $5, clock_start = $6, promised_due = $7, \
+    statutory_due = $8, paused_working_days = $9, suspension = $10, outcome = $11, \
+    pending_role = $12, assignee_id = $13, version = version + 1, updated_at = $14 \
+    WHERE id = $15 AND version = $16";
+
+/// The whole SQLite transition (see [`write_transition_sqlite`]): the case
+/// update, then the event, the audit head and the audit entry, each only when
+/// the statement before changed a row.
+static TRANSITION_SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{CASE_UPDATE}; \
+             INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
+             SELECT $15, $17, $18, $1, $19, $20, $14, $21 WHERE changes() = 1 RETURNING id; \
+             UPDATE audit_head SET seq = $22, hash = $23 WHERE id = 1 AND seq = $24 AND hash = $29 AND changes() = 1; \
+             INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash) \
+             SELECT $22, $25, $26, $17, 'case', $27, $28, $29, $23 WHERE changes() = 1 RETURNING seq"
+    )
+});
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+impl TransitionWrite {
+    /// Binds [`CASE_UPDATE`]'s parameters $1 to $16.
+    fn bind_case_update<'q>(&self, query: AnyQuery<'q>) -> Result<AnyQuery<'q>, StoreError> {
+        let facts = &self.transition.facts;
+        let suspension = facts
+            .suspension
+            .as_ref()
+            .map(|s| serde_json::to_string(s).map_err(StoreError::backend))
+            .transpose()?;
+        Ok(query
+            .bind(facts.state.key())
+            .bind(i64::from(facts.step_index))
+            .bind(date_text(facts.received_on))
+            .bind(flag(facts.supplement_requested))
+            .bind(flag(facts.deemed_accepted))
+            .bind(facts.clock_start.map(date_text))
+            .bind(facts.promised_due.map(date_text))
+            .bind(facts.statutory_due.map(date_text))
+            .bind(i64::from(facts.paused_working_days))
+            .bind(suspension)
+            .bind(facts.outcome.map(Outcome::key))
+            .bind(self.pending.map(Role::key))
+            .bind(self.assignee_id)
+            .bind(micros(self.now))
+            .bind(self.case.id)
+            .bind(self.case.version))
+    }
+
+    /// The case and its new event as written, without reading them back.
+    fn into_applied(self, event_id: i64) -> Applied {
+        let TransitionWrite {
+            case,
+            transition,
+            who,
+            on_behalf_of,
+            actor_name,
+            on_behalf_name,
+            assignee_id,
+            now,
+            ..
+        } = self;
+        let event = CaseEvent {
+            id: event_id,
+            case_id: case.id,
+            action: transition.action.key().to_string(),
+            from_state: Some(transition.from),
+            to_state: transition.facts.state,
+            actor_id: who.staff_id(),
+            actor_name,
+            on_behalf_of,
+            on_behalf_name,
+            at: now,
+            detail: transition.detail,
+        };
+        let case = Case {
+            facts: transition.facts,
+            assignee_id,
+            version: case.version + 1,
+            updated_at: now,
+            ..case
+        };
+        Applied { case, event }
+    }
+}
+
 /// Marks a transition decided on a version that is no longer current.
 const STALE: &str = "stale case version";
 
@@ -356,45 +441,14 @@ async fn write_transition(
         transition,
         who,
         on_behalf_of,
-        actor_name,
-        on_behalf_name,
-        pending,
-        assignee_id,
         now,
-    } = write;
-    let facts = &transition.facts;
-    let suspension = facts
-        .suspension
-        .as_ref()
-        .map(|s| serde_json::to_string(s).map_err(StoreError::backend))
-        .transpose()?;
-    let updated = sqlx::query(
-        "UPDATE cases SET state = $1, step_index = $2, received_on = $3, supplement_requested = $4, \
-         deemed_accepted = $5, clock_start = $6, promised_due = $7, statutory_due = $8, \
-         paused_working_days = $9, suspension = $10, outcome = $11, pending_role = $12, assignee_id = $13, \
-         version = version + 1, updated_at = $14 WHERE id = $15 AND version = $16",
-    )
-    .bind(facts.state.key())
-    .bind(i64::from(facts.step_index))
-    .bind(date_text(facts.received_on))
-    .bind(flag(facts.supplement_requested))
-    .bind(flag(facts.deemed_accepted))
-    .bind(facts.clock_start.map(date_text))
-    .bind(facts.promised_due.map(date_text))
-    .bind(facts.statutory_due.map(date_text))
-    .bind(i64::from(facts.paused_working_days))
-    .bind(suspension)
-    .bind(facts.outcome.map(|o| match o {
-        Outcome::Approve => "approve",
-        Outcome::Deny => "deny",
-    }))
-    .bind(pending.map(|r| r.key()))
-    .bind(assignee_id)
-    .bind(micros(now))
-    .bind(case.id)
-    .bind(case.version)
-    .execute(&mut *conn)
-    .await?;
+        ..
+    } = &write;
+    let (who, on_behalf_of, now) = (*who, *on_behalf_of, *now);
+    let updated = write
+        .bind_case_update(sqlx::query(CASE_UPDATE))?
+        .execute(&mut *conn)
+        .await?;
     if updated.rows_affected() != 1 {
         return Err(StoreError::Conflict(STALE.into()));
     }
@@ -405,7 +459,7 @@ async fn write_transition(
             case_id: case.id,
             action,
             from: Some(transition.from),
-            to: facts.state,
+            to: transition.facts.state,
             who,
             on_behalf_of,
             at: now,
@@ -413,7 +467,7 @@ async fn write_transition(
         },
     )
     .await?;
-    let detail = audit::case_detail(&transition, on_behalf_of);
+    let detail = audit::case_detail(transition, on_behalf_of);
     audit::append(
         conn,
         now,
@@ -426,27 +480,7 @@ async fn write_transition(
         },
     )
     .await?;
-    let event = CaseEvent {
-        id: event_id,
-        case_id: case.id,
-        action: action.to_string(),
-        from_state: Some(transition.from),
-        to_state: facts.state,
-        actor_id: who.staff_id(),
-        actor_name,
-        on_behalf_of,
-        on_behalf_name,
-        at: now,
-        detail: transition.detail.clone(),
-    };
-    let case = Case {
-        facts: transition.facts,
-        assignee_id,
-        version: case.version + 1,
-        updated_at: now,
-        ..case
-    };
-    Ok(Applied { case, event })
+    Ok(write.into_applied(event_id))
 }
 
 /// [`write_transition`] on SQLite in two round trips instead of five: the
@@ -467,18 +501,10 @@ async fn write_transition_sqlite(
         transition,
         who,
         on_behalf_of,
-        actor_name,
-        on_behalf_name,
-        pending,
-        assignee_id,
         now,
-    } = write;
-    let facts = &transition.facts;
-    let suspension = facts
-        .suspension
-        .as_ref()
-        .map(|s| serde_json::to_string(s).map_err(StoreError::backend))
-        .transpose()?;
+        ..
+    } = &write;
+    let (who, on_behalf_of, now) = (*who, *on_behalf_of, *now);
     let (prev_seq, prev_hash): (i64, String) = match caches.audit_head() {
         Some(head) => head,
         None => {
@@ -492,7 +518,7 @@ async fn write_transition_sqlite(
     let actor = who.audit_actor();
     let object_id = case.id.to_string();
     let at = now.to_string();
-    let audit_detail = audit::case_detail(&transition, on_behalf_of).to_string();
+    let audit_detail = audit::case_detail(transition, on_behalf_of).to_string();
     let seq = prev_seq + 1;
     let hash = onewindow_core::audit::chain_hash(
         &prev_hash,
@@ -506,51 +532,23 @@ async fn write_transition_sqlite(
             detail: &audit_detail,
         },
     );
-    let rows = sqlx::query(
-        "UPDATE cases SET state = $1, step_index = $2, received_on = $3, supplement_requested = $4, \
-         deemed_accepted = $5, clock_start = $6, promised_due = $7, statutory_due = $8, \
-         paused_working_days = $9, suspension = $10, outcome = $11, pending_role = $12, assignee_id = $13, \
-         version = version + 1, updated_at = $14 WHERE id = $15 AND version = $16; \
-         INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
-         SELECT $15, $17, $18, $1, $19, $20, $14, $21 WHERE changes() = 1 RETURNING id; \
-         UPDATE audit_head SET seq = $22, hash = $23 WHERE id = 1 AND seq = $24 AND hash = $29 AND changes() = 1; \
-         INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash) \
-         SELECT $22, $25, $26, $17, 'case', $27, $28, $29, $23 WHERE changes() = 1 RETURNING seq",
-    )
-    .bind(facts.state.key())
-    .bind(i64::from(facts.step_index))
-    .bind(date_text(facts.received_on))
-    .bind(flag(facts.supplement_requested))
-    .bind(flag(facts.deemed_accepted))
-    .bind(facts.clock_start.map(date_text))
-    .bind(facts.promised_due.map(date_text))
-    .bind(facts.statutory_due.map(date_text))
-    .bind(i64::from(facts.paused_working_days))
-    .bind(suspension)
-    .bind(facts.outcome.map(|o| match o {
-        Outcome::Approve => "approve",
-        Outcome::Deny => "deny",
-    }))
-    .bind(pending.map(|r| r.key()))
-    .bind(assignee_id)
-    .bind(micros(now))
-    .bind(case.id)
-    .bind(case.version)
-    .bind(action)
-    .bind(transition.from.key())
-    .bind(who.staff_id())
-    .bind(on_behalf_of)
-    .bind(transition.detail.to_string())
-    .bind(seq)
-    .bind(&hash)
-    .bind(prev_seq)
-    .bind(&at)
-    .bind(&actor)
-    .bind(&object_id)
-    .bind(&audit_detail)
-    .bind(&prev_hash)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = write
+        .bind_case_update(sqlx::query(AssertSqlSafe(TRANSITION_SQLITE.as_str())))?
+        .bind(action)
+        .bind(transition.from.key())
+        .bind(who.staff_id())
+        .bind(on_behalf_of)
+        .bind(transition.detail.to_string())
+        .bind(seq)
+        .bind(&hash)
+        .bind(prev_seq)
+        .bind(&at)
+        .bind(&actor)
+        .bind(&object_id)
+        .bind(&audit_detail)
+        .bind(&prev_hash)
+        .fetch_all(&mut *conn)
+        .await?;
     // Success returns the event's id and the audit entry's seq.
     let event_id = rows.iter().find_map(|r| r.try_get::<i64, _>("id").ok());
     let audit_seq = rows.iter().find_map(|r| r.try_get::<i64, _>("seq").ok());
@@ -565,27 +563,7 @@ async fn write_transition_sqlite(
         }
     };
     caches.set_audit_head(Some((seq, hash)));
-    let event = CaseEvent {
-        id: event_id,
-        case_id: case.id,
-        action: action.to_string(),
-        from_state: Some(transition.from),
-        to_state: facts.state,
-        actor_id: who.staff_id(),
-        actor_name,
-        on_behalf_of,
-        on_behalf_name,
-        at: now,
-        detail: transition.detail.clone(),
-    };
-    let case = Case {
-        facts: transition.facts,
-        assignee_id,
-        version: case.version + 1,
-        updated_at: now,
-        ..case
-    };
-    Ok(Applied { case, event })
+    Ok(write.into_applied(event_id))
 }
 
 /// `at` as the database keeps it (whole microseconds), so what a write returns

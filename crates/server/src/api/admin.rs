@@ -74,11 +74,7 @@ pub async fn create_department(
             },
             state.now(),
         )
-        .await
-        .map_err(|e| match e {
-            onewindow_store::StoreError::Conflict(_) => ApiError::invalid("code", "部门编码已存在"),
-            other => other.into(),
-        })?;
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(DepartmentView::from(&department)),
@@ -175,11 +171,6 @@ pub async fn create_item(
     Json(request): Json<CreateItemRequest>,
 ) -> ApiResult<Response> {
     user.require(Role::Admin)?;
-    state
-        .store
-        .department(request.department_id)
-        .await
-        .map_err(|_| ApiError::invalid("department_id", "部门不存在"))?;
     let item = state
         .store
         .create_item(
@@ -304,11 +295,6 @@ pub async fn create_staff(
             "系统管理员、安全保密管理员和安全审计员须由不同人员担任",
         ));
     }
-    state
-        .store
-        .department(request.department_id)
-        .await
-        .map_err(|_| ApiError::invalid("department_id", "部门不存在"))?;
     let member = state
         .store
         .create_staff(
@@ -323,13 +309,7 @@ pub async fn create_staff(
             },
             state.now(),
         )
-        .await
-        .map_err(|e| match e {
-            onewindow_store::StoreError::Conflict(_) => {
-                ApiError::invalid("login", "登录名已被使用")
-            }
-            other => other.into(),
-        })?;
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(StaffView::from(&member))).into_response())
 }
 

@@ -382,10 +382,10 @@ pub fn detail_lines(detail: &serde_json::Value) -> (Vec<DetailLine>, Vec<(String
     push("环节", text("step_name"), false);
     push(
         "决定",
-        text("outcome").map(|o| match o.as_str() {
-            "approve" => "准予许可（批准）".into(),
-            "deny" => "不予许可（不予批准）".into(),
-            _ => o,
+        text("outcome").map(|o| {
+            onewindow_core::case::Outcome::parse(&o)
+                .map(|outcome| outcome.label().to_string())
+                .unwrap_or(o)
         }),
         false,
     );

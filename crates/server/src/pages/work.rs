@@ -515,11 +515,8 @@ fn command_from(action: Action, typed: &Typed) -> Result<Command, ApiError> {
         }
         Action::CompleteStep => Command::CompleteStep { opinion: t.opinion },
         Action::Decide => {
-            let outcome = match t.outcome.as_str() {
-                "approve" => Outcome::Approve,
-                "deny" => Outcome::Deny,
-                _ => return Err(ApiError::invalid("outcome", "请选择准予许可或不予许可")),
-            };
+            let outcome = Outcome::parse(&t.outcome)
+                .ok_or_else(|| ApiError::invalid("outcome", "请选择准予许可或不予许可"))?;
             let (reasons, rights_notice) = match outcome {
                 Outcome::Approve => (String::new(), String::new()),
                 Outcome::Deny => (t.reasons, t.rights_notice),
