@@ -11,7 +11,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::DomainError;
-use crate::calendar::{ACCEPTANCE_WINDOW, TimeLimit, WorkCalendar, civil_date};
+use crate::calendar::{ACCEPTANCE_WINDOW, CERTIFICATE_LIMIT, TimeLimit, WorkCalendar, civil_date};
+use crate::clock::{Deadline, DeadlineKind, Pause, TrackedDeadline};
 use crate::catalog::{HandlingCategory, Step};
 use crate::staff::Role;
 
@@ -294,6 +295,41 @@ pub struct CaseFacts {
     pub paused_working_days: u32,
     pub suspension: Option<Suspension>,
     pub outcome: Option<Outcome>,
+    /// The clock of an accepted case: what its deadlines are computed from.
+    pub clock: Option<CaseClock>,
+}
+
+/// What an accepted case's deadlines are computed from: the limits fixed at
+/// acceptance, the intervals the clock stood still, the step in progress and
+/// the day of the decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseClock {
+    pub promised: TimeLimit,
+    pub statutory: TimeLimit,
+    #[serde(default)]
+    pub pauses: Vec<Pause>,
+    #[serde(default)]
+    pub step: Option<StepClock>,
+    #[serde(default)]
+    pub decided_on: Option<Date>,
+}
+
+/// The step in progress and its own limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepClock {
+    pub index: u32,
+    pub started_on: Date,
+    pub limit: TimeLimit,
+}
+
+impl CaseClock {
+    fn start_step(&mut self, step: Option<&Step>, index: u32, today: Date) {
+        self.step = step.map(|s| StepClock {
+            index,
+            started_on: today,
+            limit: TimeLimit::working_days(s.limit_days),
+        });
+    }
 }
 
 impl CaseFacts {
@@ -311,6 +347,79 @@ impl CaseFacts {
             paused_working_days: 0,
             suspension: None,
             outcome: None,
+            clock: None,
+        }
+    }
+
+    /// The case's deadlines as the supervision index keeps them: the
+    /// acceptance window always; once accepted, the promised and statutory
+    /// limits and the step in progress; once decided, delivery.
+    pub fn deadlines(&self, calendar: &dyn WorkCalendar) -> Vec<TrackedDeadline> {
+        use CaseState as S;
+        let mut all = vec![TrackedDeadline::new(
+            DeadlineKind::CaseAcceptance,
+            Deadline::new(self.received_on, ACCEPTANCE_WINDOW),
+            self.state == S::Submitted,
+            calendar,
+        )];
+        let (Some(clock), Some(start)) = (&self.clock, self.clock_start) else {
+            return all;
+        };
+        let handling = self.state.clock_runs() || self.state == S::Suspended;
+        for (kind, limit) in [
+            (DeadlineKind::CasePromised, clock.promised),
+            (DeadlineKind::CaseStatutory, clock.statutory),
+        ] {
+            let deadline = Deadline {
+                start,
+                limit,
+                pauses: clock.pauses.clone(),
+            };
+            all.push(TrackedDeadline::new(kind, deadline, handling, calendar));
+        }
+        if let Some(step) = &clock.step {
+            let deadline = Deadline {
+                start: step.started_on,
+                limit: step.limit,
+                pauses: clock
+                    .pauses
+                    .iter()
+                    .filter(|p| p.to.is_none_or(|to| to > step.started_on))
+                    .cloned()
+                    .collect(),
+            };
+            let open = handling && self.step_index == step.index;
+            all.push(TrackedDeadline::new(
+                DeadlineKind::CaseStep,
+                deadline,
+                open,
+                calendar,
+            ));
+        }
+        if let Some(decided_on) = clock.decided_on {
+            all.push(TrackedDeadline::new(
+                DeadlineKind::CaseDelivery,
+                Deadline::new(decided_on, CERTIFICATE_LIMIT),
+                self.state == S::Decided,
+                calendar,
+            ));
+        }
+        all
+    }
+
+    /// The promised and statutory due days from the clock.
+    fn recompute_dues(&mut self, calendar: &dyn WorkCalendar) {
+        if let (Some(clock), Some(start)) = (&self.clock, self.clock_start) {
+            let due = |limit| {
+                Deadline {
+                    start,
+                    limit,
+                    pauses: clock.pauses.clone(),
+                }
+                .due(calendar)
+            };
+            self.promised_due = Some(due(clock.promised));
+            self.statutory_due = Some(due(clock.statutory));
         }
     }
 
@@ -461,6 +570,9 @@ pub struct Transition {
     pub from: CaseState,
     /// Details for the audit log and the timeline (opinion, reasons, notice).
     pub detail: serde_json::Value,
+    /// The case's deadlines after the transition when any of them changed
+    /// (empty when none did).
+    pub deadlines: Vec<TrackedDeadline>,
 }
 
 fn required_text(field: &str, value: &str, label: &str) -> Result<String, DomainError> {
@@ -522,8 +634,16 @@ pub fn decide(
             let start = if deemed { facts.received_on } else { today };
             next.deemed_accepted = deemed;
             next.clock_start = Some(start);
-            next.promised_due = Some(rules.promised_limit.due_date(calendar, start));
-            next.statutory_due = Some(rules.statutory_limit.due_date(calendar, start));
+            let mut clock = CaseClock {
+                promised: rules.promised_limit,
+                statutory: rules.statutory_limit,
+                pauses: Vec::new(),
+                step: None,
+                decided_on: None,
+            };
+            clock.start_step(rules.steps.first(), 0, today);
+            next.clock = Some(clock);
+            next.recompute_dues(calendar);
             next.step_index = 0;
             next.state = S::for_step(rules.steps.first());
             serde_json::json!({ "opinion": opinion.trim(), "deemed_accepted": deemed })
@@ -584,7 +704,11 @@ pub fn decide(
             let opinion = required_text("opinion", opinion, "办理意见")?;
             let step = rules.steps.get(facts.step_index as usize);
             next.step_index = facts.step_index + 1;
-            next.state = S::for_step(rules.steps.get(next.step_index as usize));
+            let following = rules.steps.get(next.step_index as usize);
+            if let Some(clock) = next.clock.as_mut() {
+                clock.start_step(following, next.step_index, today);
+            }
+            next.state = S::for_step(following);
             serde_json::json!({
                 "opinion": opinion,
                 "step": facts.step_index,
@@ -603,6 +727,9 @@ pub fn decide(
             let opinion = required_text("opinion", opinion, "决定意见")?;
             next.outcome = Some(*outcome);
             next.state = S::Decided;
+            if let Some(clock) = next.clock.as_mut() {
+                clock.decided_on = Some(today);
+            }
             match outcome {
                 Outcome::Approve => serde_json::json!({ "outcome": outcome, "opinion": opinion }),
                 Outcome::Deny => {
@@ -666,6 +793,13 @@ pub fn decide(
                 planned_days: *planned_days,
                 started_on: today,
             });
+            if let Some(clock) = next.clock.as_mut() {
+                clock.pauses.push(Pause {
+                    from: today,
+                    to: None,
+                    reason: format!("{}：{}", procedure.label(), reason),
+                });
+            }
             next.state = S::Suspended;
             serde_json::json!({
                 "procedure": procedure, "procedure_label": procedure.label(),
@@ -677,14 +811,26 @@ pub fn decide(
             else {
                 return Err(refuse());
             };
-            // The working days spent in the procedure do not count (art. 45):
-            // both deadlines move later by that many working days.
+            // The working days spent in the procedure do not count (art. 45).
             let paused = calendar
                 .working_days_between(suspension.started_on, today)
                 .max(0) as u32;
-            let extend = |due: Option<Date>| due.map(|d| calendar.add_working_days(d, paused));
-            next.promised_due = extend(facts.promised_due);
-            next.statutory_due = extend(facts.statutory_due);
+            match next.clock.as_mut() {
+                Some(clock) => {
+                    for pause in clock.pauses.iter_mut().filter(|p| p.to.is_none()) {
+                        pause.to = Some(today.max(pause.from));
+                    }
+                    next.recompute_dues(calendar);
+                }
+                None => {
+                    // A case accepted before clocks were kept: move both
+                    // deadlines by the paused working days.
+                    let extend =
+                        |due: Option<Date>| due.map(|d| calendar.add_working_days(d, paused));
+                    next.promised_due = extend(facts.promised_due);
+                    next.statutory_due = extend(facts.statutory_due);
+                }
+            }
             next.paused_working_days = facts.paused_working_days + paused;
             next.state = suspension.resume_to;
             next.suspension = None;
@@ -694,11 +840,18 @@ pub fn decide(
             })
         }
     };
+    let deadlines = next.deadlines(calendar);
+    let deadlines = if deadlines == facts.deadlines(calendar) {
+        Vec::new()
+    } else {
+        deadlines
+    };
     Ok(Transition {
         facts: next,
         action,
         from,
         detail,
+        deadlines,
     })
 }
 

@@ -88,6 +88,8 @@ pub struct Applied {
 #[derive(Debug, Clone)]
 pub struct CaseContext {
     pub case: Case,
+    /// The region code of the case's department: its calendar.
+    pub region: String,
     pub item: std::sync::Arc<ServiceItem>,
     pub assignee: Option<StaffMember>,
 }
@@ -114,7 +116,7 @@ pub struct CaseFilter {
 const CASE_COLUMNS: &str = "id, number, item_id, department_id, channel, applicant_name, applicant_phone, \
     applicant_id_number, applicant_org, form, state, step_index, received_on, supplement_requested, \
     deemed_accepted, clock_start, promised_due, statutory_due, paused_working_days, suspension, outcome, \
-    assignee_id, version, submitted_at, updated_at";
+    clock, assignee_id, version, submitted_at, updated_at";
 
 fn case_from(row: &AnyRow) -> Result<Case, StoreError> {
     let bad =
@@ -124,6 +126,7 @@ fn case_from(row: &AnyRow) -> Result<Case, StoreError> {
     let form: String = row.try_get("form")?;
     let suspension: Option<String> = row.try_get("suspension")?;
     let outcome: Option<String> = row.try_get("outcome")?;
+    let clock: Option<String> = row.try_get("clock")?;
     let facts = CaseFacts {
         state: CaseState::parse(&state).ok_or_else(|| bad("state", &state))?,
         step_index: u32::try_from(row.try_get::<i64, _>("step_index")?).unwrap_or(0),
@@ -140,6 +143,9 @@ fn case_from(row: &AnyRow) -> Result<Case, StoreError> {
             .transpose()?,
         outcome: outcome
             .map(|o| Outcome::parse(&o).ok_or_else(|| bad("outcome", &o)))
+            .transpose()?,
+        clock: clock
+            .map(|c| serde_json::from_str(&c).map_err(|_| bad("clock", &c)))
             .transpose()?,
     };
     Ok(Case {
@@ -283,8 +289,9 @@ static CONTEXT_QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| 
     format!(
         "SELECT {}, i.version AS item_version, a.id AS a_id, a.login AS a_login, a.name AS a_name, \
          a.department_id AS a_department_id, a.roles AS a_roles, a.backup_id AS a_backup_id, \
-         a.absent AS a_absent, a.phone AS a_phone \
-         FROM cases c JOIN service_items i ON i.id = c.item_id LEFT JOIN staff a ON a.id = c.assignee_id \
+         a.absent AS a_absent, a.phone AS a_phone, dep.region_code AS region \
+         FROM cases c JOIN service_items i ON i.id = c.item_id JOIN departments dep ON dep.id = c.department_id \
+         LEFT JOIN staff a ON a.id = c.assignee_id \
          WHERE c.id = $1",
         case_columns.join(", ")
     )
@@ -323,11 +330,11 @@ struct TransitionWrite {
 }
 
 /// The case update both write paths start with: the new facts, guarded by the
-/// version the transition was decided on. Parameters $1 to $16.
+/// version the transition was decided on. Parameters $1 to $17.
 const CASE_UPDATE: &str = "UPDATE cases SET state = $1, step_index = $2, received_on = $3, \
     supplement_requested = $4, deemed_accepted = $5, clock_start = $6, promised_due = $7, \
     statutory_due = $8, paused_working_days = $9, suspension = $10, outcome = $11, \
-    pending_role = $12, assignee_id = $13, version = version + 1, updated_at = $14 \
+    pending_role = $12, assignee_id = $13, version = version + 1, updated_at = $14, clock = $17 \
     WHERE id = $15 AND version = $16";
 
 /// The whole SQLite transition (see [`write_transition_sqlite`]): the case
@@ -337,10 +344,20 @@ static TRANSITION_SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new
     format!(
         "{CASE_UPDATE}; \
              INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
-             SELECT $15, $17, $18, $1, $19, $20, $14, $21 WHERE changes() = 1 RETURNING id; \
-             UPDATE audit_head SET seq = $22, hash = $23 WHERE id = 1 AND seq = $24 AND hash = $29 AND changes() = 1; \
+             SELECT $15, $18, $19, $1, $20, $21, $14, $22 WHERE changes() = 1 RETURNING id; \
+             UPDATE audit_head SET seq = $23, hash = $24 WHERE id = 1 AND seq = $25 AND hash = $30 AND changes() = 1; \
              INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash) \
-             SELECT $22, $25, $26, $17, 'case', $27, $28, $29, $23 WHERE changes() = 1 RETURNING seq"
+             SELECT $23, $26, $27, $18, 'case', $28, $29, $30, $24 WHERE changes() = 1 RETURNING seq; \
+             {}",
+        crate::clock::upsert_sql_with(
+            Backend::Sqlite,
+            &crate::clock::case_region("$15"),
+            "$31",
+            "$15",
+            "$14",
+            "changes() = 1",
+        )
+        .0
     )
 });
 
@@ -354,6 +371,11 @@ impl TransitionWrite {
             .suspension
             .as_ref()
             .map(|s| serde_json::to_string(s).map_err(StoreError::backend))
+            .transpose()?;
+        let clock = facts
+            .clock
+            .as_ref()
+            .map(|c| serde_json::to_string(c).map_err(StoreError::backend))
             .transpose()?;
         Ok(query
             .bind(facts.state.key())
@@ -371,7 +393,8 @@ impl TransitionWrite {
             .bind(self.assignee_id)
             .bind(micros(self.now))
             .bind(self.case.id)
-            .bind(self.case.version))
+            .bind(self.case.version)
+            .bind(clock))
     }
 
     /// The case and its new event as written, without reading them back.
@@ -480,6 +503,7 @@ async fn write_transition(
         },
     )
     .await?;
+    crate::clock::write_case_deadlines(conn, backend, case.id, &transition.deadlines, now).await?;
     Ok(write.into_applied(event_id))
 }
 
@@ -547,6 +571,7 @@ async fn write_transition_sqlite(
         .bind(&object_id)
         .bind(&audit_detail)
         .bind(&prev_hash)
+        .bind(crate::clock::deadline_rows(&transition.deadlines)?)
         .fetch_all(&mut *conn)
         .await?;
     // Success returns the event's id and the audit entry's seq.
@@ -590,6 +615,8 @@ impl Store {
         }
         let region = self.region_code().to_string();
         let now = stored_precision(now);
+        let calendars = self.calendars();
+        let backend = self.backend();
         self.write_once(idempotency, now, move |conn| {
             Box::pin(async move {
                 let item = load_item(conn, new.item_id).await.map_err(|e| match e {
@@ -643,6 +670,14 @@ impl Store {
                 .fetch_one(&mut *conn)
                 .await?;
                 let case_id: i64 = row.try_get("id")?;
+                let department_region: String =
+                    sqlx::query("SELECT region_code FROM departments WHERE id = $1")
+                        .bind(item.department_id)
+                        .fetch_one(&mut *conn)
+                        .await?
+                        .try_get("region_code")?;
+                let deadlines = facts.deadlines(calendars.for_region(&department_region).as_ref());
+                crate::clock::write_case_deadlines(conn, backend, case_id, &deadlines, now).await?;
                 for (material_name, file) in &new.materials {
                     let info = insert_file(conn, file, now).await?;
                     sqlx::query("INSERT INTO case_materials (case_id, material_name, file_id, added_at) VALUES ($1, $2, $3, $4)")
@@ -818,6 +853,7 @@ impl Store {
         };
         Ok(CaseContext {
             case,
+            region: row.try_get("region")?,
             item,
             assignee,
         })

@@ -9,6 +9,7 @@
 pub mod audit;
 mod cache;
 pub mod cases;
+pub mod clock;
 pub mod catalog;
 mod db;
 pub mod error;
@@ -33,6 +34,8 @@ pub struct Store {
     writer: writer::Writer,
     region_code: Arc<str>,
     caches: Arc<cache::Caches>,
+    /// The calendar in force: shipped data plus the overrides loaded.
+    calendars: Arc<std::sync::RwLock<Arc<onewindow_core::calendar::CalendarBook>>>,
 }
 
 /// How to open a store.
@@ -61,17 +64,18 @@ impl Store {
     pub async fn connect(options: &StoreOptions) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = db::normalize_url(&options.database_url)?;
-        // No ping before each use: a ping is one more round trip per read,
-        // and a broken connection fails its query with a clear error anyway.
-        // On SQLite every statement is a hop to the connection's own thread;
-        // a few readers beside the writer keep those threads from crowding
-        // out the writer on a small machine (WAL lets them all read at once).
+        // On PostgreSQL a pooled connection is pinged before use, so reads
+        // survive a server restart or failover. SQLite's connections cannot
+        // break that way, and there every statement is a hop to the
+        // connection's own thread: no ping. A few SQLite readers beside the
+        // writer keep those threads from crowding out the writer on a small
+        // machine (WAL lets them all read at once).
         let pool_options = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,
                 Backend::Postgres => 10,
             })
-            .test_before_acquire(false)
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move { db::prepare_connection(backend, conn).await })
             });
@@ -82,6 +86,7 @@ impl Store {
         let writer = writer::Writer::start(backend, url, options.max_batch).await?;
         Ok(Store {
             caches: Arc::default(),
+            calendars: Arc::default(),
             pool,
             backend,
             writer,
@@ -89,7 +94,8 @@ impl Store {
         })
     }
 
-    /// Applies the embedded migrations that have not run yet.
+    /// Applies the embedded migrations that have not run yet, then loads the
+    /// calendar overrides.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let migrator = match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
@@ -98,7 +104,8 @@ impl Store {
         migrator
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        self.load_calendar().await
     }
 
     pub fn backend(&self) -> Backend {

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
 
+pub mod china;
+
+pub use china::{CalendarBook, CalendarOverride, ChinaCalendar, OverrideKind};
+
 /// What kind of day a date is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -73,8 +77,9 @@ pub trait WorkCalendar {
     }
 }
 
-/// Saturday and Sunday off, nothing else. The stand-in used until the shipped
-/// holiday data is loaded, and the fallback for years without published data.
+/// Saturday and Sunday off, nothing else: the rule [`ChinaCalendar`] falls
+/// back to in years without a published arrangement, and a plain calendar for
+/// tests of rules that do not depend on holidays.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WeekendCalendar;
 
@@ -178,6 +183,12 @@ pub fn civil_date(at: Timestamp) -> Date {
 pub const DEFAULT_STATUTORY_LIMIT: TimeLimit = TimeLimit::working_days(20);
 pub const JOINT_STATUTORY_LIMIT: TimeLimit = TimeLimit::working_days(45);
 pub const ACCEPTANCE_WINDOW: TimeLimit = TimeLimit::working_days(5);
+/// The extension a department head may approve (art. 42): 10 working days, or
+/// 15 for joint or centralised handling.
+pub const DEFAULT_EXTENSION: TimeLimit = TimeLimit::working_days(10);
+pub const JOINT_EXTENSION: TimeLimit = TimeLimit::working_days(15);
+/// Certificates are issued within 10 working days of the decision (art. 44).
+pub const CERTIFICATE_LIMIT: TimeLimit = TimeLimit::working_days(10);
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,602 @@
+//! China's working-day calendar: the State Council's yearly holiday
+//! arrangements shipped in the binary, local overrides on top, and an index
+//! that answers "the N-th working day after" in constant time.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use jiff::civil::{Date, Weekday};
+use serde::{Deserialize, Serialize};
+
+use super::{DayKind, WorkCalendar};
+
+/// The shipped arrangements (see `crates/core/data/README.md`).
+const SHIPPED_JSON: &str = include_str!("../../data/cn_holidays.json");
+
+/// The first and last dates the index covers. Outside it (and in years without
+/// a published arrangement) Saturday and Sunday are the days off.
+const INDEX_LAST: Date = jiff::civil::date(2199, 12, 31);
+/// The shipped calendar with a set of local overrides, and each region's
+/// calendar built from them on first use.
+#[derive(Debug, Default)]
+pub struct CalendarBook {
+    overrides: Vec<CalendarOverride>,
+    regions: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<ChinaCalendar>>>,
+}
+
+impl CalendarBook {
+    pub fn new(overrides: Vec<CalendarOverride>) -> CalendarBook {
+        CalendarBook {
+            overrides,
+            regions: Default::default(),
+        }
+    }
+
+    /// The overrides in force, every region's.
+    pub fn overrides(&self) -> &[CalendarOverride] {
+        &self.overrides
+    }
+
+    /// The calendar of `region`: shipped data plus the overrides for every
+    /// region and for `region`.
+    pub fn for_region(&self, region: &str) -> std::sync::Arc<ChinaCalendar> {
+        let mut regions = self.regions.lock().unwrap_or_else(|e| e.into_inner());
+        regions
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                std::sync::Arc::new(ChinaCalendar::shipped().with_overrides(region, &self.overrides))
+            })
+            .clone()
+    }
+}
+
+const INDEX_FIRST_NUMBER: i32 = civil_day_number(2000, 1, 1);
+const INDEX_LAST_NUMBER: i32 = civil_day_number(2199, 12, 31);
+
+/// The notice a year's arrangement was published in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub title: String,
+    /// The document number, e.g. 国办发明电〔2024〕12号 ("" when unknown).
+    #[serde(default)]
+    pub number: String,
+    /// The date the notice was issued.
+    pub date: Date,
+}
+
+/// One holiday period of a year's arrangement: every day from `from` to `to`
+/// (inclusive) is off, and `workdays` are the weekend days worked instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolidayPeriod {
+    pub name: String,
+    pub from: Date,
+    pub to: Date,
+    #[serde(default)]
+    pub workdays: Vec<Date>,
+}
+
+impl HolidayPeriod {
+    pub fn days(&self) -> i32 {
+        day_number(self.to) - day_number(self.from) + 1
+    }
+}
+
+/// One year's arrangement as the State Council published it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YearArrangement {
+    pub year: i16,
+    pub notice: Notice,
+    pub periods: Vec<HolidayPeriod>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShippedFile {
+    years: Vec<YearArrangement>,
+}
+
+/// What a local override makes of a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverrideKind {
+    /// The halls are closed (e.g. a local emergency): not a working day.
+    Closure,
+    /// An extra working day.
+    Workday,
+}
+
+impl OverrideKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            OverrideKind::Closure => "closure",
+            OverrideKind::Workday => "workday",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            OverrideKind::Closure => "停止办公",
+            OverrideKind::Workday => "增加工作日",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OverrideKind> {
+        match s {
+            "closure" => Some(OverrideKind::Closure),
+            "workday" => Some(OverrideKind::Workday),
+            _ => None,
+        }
+    }
+    fn day_kind(self) -> DayKind {
+        match self {
+            OverrideKind::Closure => DayKind::Holiday,
+            OverrideKind::Workday => DayKind::Workday,
+        }
+    }
+}
+
+/// A local change to the calendar made by an administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarOverride {
+    pub id: i64,
+    /// The region code it applies to; empty for every region.
+    pub region: String,
+    pub date: Date,
+    pub kind: OverrideKind,
+    pub reason: String,
+}
+
+impl CalendarOverride {
+    /// Whether this override is part of `region`'s calendar.
+    pub fn applies_to(&self, region: &str) -> bool {
+        self.region.is_empty() || self.region == region
+    }
+}
+
+/// The working-day calendar: shipped arrangements plus local overrides,
+/// indexed so that [`WorkCalendar::add_working_days`] and
+/// [`WorkCalendar::working_days_between`] are O(1) inside the index range.
+#[derive(Debug, Clone)]
+pub struct ChinaCalendar {
+    arrangements: BTreeMap<i16, YearArrangement>,
+    overrides: Vec<CalendarOverride>,
+    /// The kind of each day from 2000-01-01.
+    kinds: Vec<DayKind>,
+    /// `rank[i]`: the number of working days from 2000-01-01 up to and
+    /// including day i.
+    rank: Vec<u32>,
+    /// The day offsets of the working days, in order.
+    workdays: Vec<u32>,
+}
+
+impl ChinaCalendar {
+    /// The calendar of the shipped arrangements, without local overrides.
+    pub fn shipped() -> &'static ChinaCalendar {
+        static SHIPPED: OnceLock<ChinaCalendar> = OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            ChinaCalendar::from_json(SHIPPED_JSON)
+                .expect("the shipped holiday data is checked by the test suite")
+        })
+    }
+
+    /// A calendar from arrangements in the shipped file's format.
+    pub fn from_json(json: &str) -> Result<ChinaCalendar, String> {
+        let file: ShippedFile = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        ChinaCalendar::new(file.years, Vec::new())
+    }
+
+    /// A calendar of `arrangements` with `overrides` applied on top.
+    pub fn new(
+        arrangements: Vec<YearArrangement>,
+        overrides: Vec<CalendarOverride>,
+    ) -> Result<ChinaCalendar, String> {
+        let mut by_year = BTreeMap::new();
+        for arrangement in arrangements {
+            for period in &arrangement.periods {
+                if period.from > period.to {
+                    return Err(format!(
+                        "{} {}: from {} after to {}",
+                        arrangement.year, period.name, period.from, period.to
+                    ));
+                }
+            }
+            let year = arrangement.year;
+            if by_year.insert(year, arrangement).is_some() {
+                return Err(format!("{year} appears twice"));
+            }
+        }
+        let mut calendar = ChinaCalendar {
+            arrangements: by_year,
+            overrides,
+            kinds: Vec::new(),
+            rank: Vec::new(),
+            workdays: Vec::new(),
+        };
+        calendar.build_index();
+        Ok(calendar)
+    }
+
+    /// This calendar with `overrides` (replacing any it had) for `region`.
+    pub fn with_overrides<'a>(
+        &self,
+        region: &str,
+        overrides: impl IntoIterator<Item = &'a CalendarOverride>,
+    ) -> ChinaCalendar {
+        let mut calendar = ChinaCalendar {
+            arrangements: self.arrangements.clone(),
+            overrides: overrides
+                .into_iter()
+                .filter(|o| o.applies_to(region))
+                .cloned()
+                .collect(),
+            kinds: Vec::new(),
+            rank: Vec::new(),
+            workdays: Vec::new(),
+        };
+        calendar.overrides.sort_by_key(|o| o.date);
+        calendar.build_index();
+        calendar
+    }
+
+    fn build_index(&mut self) {
+        let len = offset_of(INDEX_LAST).expect("the last day is in range") as usize + 1;
+        let mut kinds: Vec<DayKind> = (0..len)
+            .map(|i| weekend_kind(date_of(INDEX_FIRST_NUMBER + i as i32)))
+            .collect();
+        for arrangement in self.arrangements.values() {
+            for period in &arrangement.periods {
+                let (from, to) = (day_number(period.from), day_number(period.to));
+                for n in from..=to {
+                    if let Some(i) = index_of_number(n) {
+                        kinds[i] = DayKind::Holiday;
+                    }
+                }
+                for &day in &period.workdays {
+                    if let Some(i) = offset_of(day) {
+                        kinds[i as usize] = DayKind::Workday;
+                    }
+                }
+            }
+        }
+        for o in &self.overrides {
+            if let Some(i) = offset_of(o.date) {
+                kinds[i as usize] = o.kind.day_kind();
+            }
+        }
+        let mut rank = Vec::with_capacity(len);
+        let mut workdays = Vec::with_capacity(len * 5 / 7 + 1);
+        for (i, kind) in kinds.iter().enumerate() {
+            if *kind == DayKind::Workday {
+                workdays.push(i as u32);
+            }
+            rank.push(workdays.len() as u32);
+        }
+        self.kinds = kinds;
+        self.rank = rank;
+        self.workdays = workdays;
+    }
+
+    /// The years with a published arrangement.
+    pub fn shipped_years(&self) -> impl Iterator<Item = i16> + '_ {
+        self.arrangements.keys().copied()
+    }
+
+    pub fn arrangement(&self, year: i16) -> Option<&YearArrangement> {
+        self.arrangements.get(&year)
+    }
+
+    /// Whether dates in `year` are computed without a published arrangement
+    /// (Saturday and Sunday off), so results in it may still change.
+    pub fn is_provisional(&self, year: i16) -> bool {
+        !self.arrangements.contains_key(&year)
+    }
+
+    /// The provisional years from `from` through `to`.
+    pub fn provisional_years(&self, from: Date, to: Date) -> Vec<i16> {
+        (from.year()..=to.year())
+            .filter(|y| self.is_provisional(*y))
+            .collect()
+    }
+
+    /// The overrides in this calendar.
+    pub fn overrides(&self) -> &[CalendarOverride] {
+        &self.overrides
+    }
+
+    /// The holiday periods overlapping `from..=to`, with their year.
+    pub fn periods_between(&self, from: Date, to: Date) -> Vec<(i16, &HolidayPeriod)> {
+        self.arrangements
+            .range(from.year() - 1..=to.year() + 1)
+            .flat_map(|(year, a)| a.periods.iter().map(move |p| (*year, p)))
+            .filter(|(_, p)| p.from <= to && p.to >= from)
+            .collect()
+    }
+
+    /// The adjusted working days (调休上班) in `from..=to`, with the period
+    /// they belong to.
+    pub fn adjusted_workdays_between(&self, from: Date, to: Date) -> Vec<(Date, &HolidayPeriod)> {
+        let mut days: Vec<(Date, &HolidayPeriod)> = self
+            .arrangements
+            .range(from.year() - 1..=to.year() + 1)
+            .flat_map(|(_, a)| a.periods.iter())
+            .flat_map(|p| p.workdays.iter().map(move |d| (*d, p)))
+            .filter(|(d, _)| *d >= from && *d <= to)
+            .collect();
+        days.sort_by_key(|(d, _)| *d);
+        days
+    }
+
+    /// The overrides dated in `from..=to`.
+    pub fn overrides_between(&self, from: Date, to: Date) -> Vec<&CalendarOverride> {
+        self.overrides
+            .iter()
+            .filter(|o| o.date >= from && o.date <= to)
+            .collect()
+    }
+
+    /// The kind a day has in the shipped data alone (before overrides).
+    pub fn shipped_kind(&self, date: Date) -> DayKind {
+        ChinaCalendar::shipped_kind_in(&self.arrangements, date)
+    }
+
+    fn shipped_kind_in(arrangements: &BTreeMap<i16, YearArrangement>, date: Date) -> DayKind {
+        let mut kind = weekend_kind(date);
+        for a in arrangements.range(date.year() - 1..=date.year() + 1) {
+            for p in &a.1.periods {
+                if p.from <= date && date <= p.to {
+                    kind = DayKind::Holiday;
+                }
+                if p.workdays.contains(&date) {
+                    kind = DayKind::Workday;
+                }
+            }
+        }
+        kind
+    }
+
+    /// Loop fallback outside the index.
+    fn add_by_loop(&self, start: Date, n: u32) -> Date {
+        let mut date = start;
+        let mut left = n;
+        while left > 0 {
+            date = date.tomorrow().expect("dates stay far inside jiff's range");
+            if self.day_kind(date) == DayKind::Workday {
+                left -= 1;
+            }
+        }
+        date
+    }
+}
+
+
+fn weekend_kind(date: Date) -> DayKind {
+    match date.weekday() {
+        Weekday::Saturday | Weekday::Sunday => DayKind::Restday,
+        _ => DayKind::Workday,
+    }
+}
+
+fn index_of_number(n: i32) -> Option<usize> {
+    let i = n - INDEX_FIRST_NUMBER;
+    (i >= 0 && n <= INDEX_LAST_NUMBER).then_some(i as usize)
+}
+
+fn offset_of(date: Date) -> Option<u32> {
+    index_of_number(day_number(date)).map(|i| i as u32)
+}
+
+impl WorkCalendar for ChinaCalendar {
+    fn day_kind(&self, date: Date) -> DayKind {
+        match offset_of(date) {
+            Some(i) => self.kinds[i as usize],
+            None => weekend_kind(date),
+        }
+    }
+
+    fn add_working_days(&self, start: Date, n: u32) -> Date {
+        if n == 0 {
+            return start;
+        }
+        if let Some(i) = offset_of(start) {
+            let target = self.rank[i as usize] as usize + n as usize - 1;
+            if let Some(&day) = self.workdays.get(target) {
+                return date_of(INDEX_FIRST_NUMBER + day as i32);
+            }
+        }
+        self.add_by_loop(start, n)
+    }
+
+    fn working_days_between(&self, from: Date, to: Date) -> i64 {
+        match (offset_of(from), offset_of(to)) {
+            (Some(a), Some(b)) => {
+                i64::from(self.rank[b as usize]) - i64::from(self.rank[a as usize])
+            }
+            _ => {
+                let (lo, hi, sign) = if from <= to {
+                    (from, to, 1)
+                } else {
+                    (to, from, -1)
+                };
+                let mut count = 0;
+                let mut date = lo;
+                while date < hi {
+                    date = date.tomorrow().expect("dates stay far inside jiff's range");
+                    if self.is_working_day(date) {
+                        count += 1;
+                    }
+                }
+                sign * count
+            }
+        }
+    }
+
+    fn next_working_day_from(&self, date: Date) -> Date {
+        if self.is_working_day(date) {
+            return date;
+        }
+        self.add_working_days(date, 1)
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+pub(crate) fn day_number(date: Date) -> i32 {
+    civil_day_number(date.year() as i32, date.month() as i32, date.day() as i32)
+}
+
+const fn civil_day_number(y: i32, m: i32, d: i32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = (if y >= 0 { y } else { y - 399 }) / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date `n` days after 1970-01-01.
+pub(crate) fn date_of(n: i32) -> Date {
+    let z = n + 719_468;
+    let era = (if z >= 0 { z } else { z - 146_096 }) / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i32::from(m <= 2);
+    Date::new(y as i16, m as i8, d as i8).expect("day numbers map to valid dates")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    fn calendar() -> &'static ChinaCalendar {
+        ChinaCalendar::shipped()
+    }
+
+    #[test]
+    fn day_numbers_round_trip() {
+        assert_eq!(day_number(date(1970, 1, 1)), 0);
+        assert_eq!(day_number(date(2000, 3, 1)), 11_017);
+        for n in (-1000..80_000).step_by(7) {
+            assert_eq!(day_number(date_of(n)), n);
+        }
+        let mut d = date(2003, 12, 25);
+        for _ in 0..800 {
+            assert_eq!(date_of(day_number(d)), d);
+            d = d.tomorrow().unwrap();
+        }
+    }
+
+    #[test]
+    fn spring_festival_2025() {
+        let cal = calendar();
+        // 2025-01-26 (Sunday) and 2025-02-08 (Saturday) were worked.
+        assert_eq!(cal.day_kind(date(2025, 1, 26)), DayKind::Workday);
+        assert_eq!(cal.day_kind(date(2025, 1, 28)), DayKind::Holiday);
+        assert_eq!(cal.day_kind(date(2025, 2, 4)), DayKind::Holiday);
+        assert_eq!(cal.day_kind(date(2025, 2, 8)), DayKind::Workday);
+        assert_eq!(cal.day_kind(date(2025, 2, 9)), DayKind::Restday);
+        assert_eq!(
+            cal.add_working_days(date(2025, 1, 27), 1),
+            date(2025, 2, 5)
+        );
+    }
+
+    #[test]
+    fn years_without_an_arrangement_are_provisional() {
+        let cal = calendar();
+        assert!(!cal.is_provisional(2025));
+        assert!(cal.is_provisional(2003));
+        assert!(cal.is_provisional(2150));
+        // A provisional year has Saturday and Sunday off.
+        assert_eq!(cal.day_kind(date(2150, 1, 3)), DayKind::Restday);
+        assert_eq!(cal.day_kind(date(2150, 1, 1)), DayKind::Workday);
+    }
+
+    #[test]
+    fn overrides_apply_to_their_region_only() {
+        let closure = CalendarOverride {
+            id: 1,
+            region: "430423".into(),
+            date: date(2026, 11, 24),
+            kind: OverrideKind::Closure,
+            reason: "暴雨红色预警，全县停止办公".into(),
+        };
+        let extra = CalendarOverride {
+            id: 2,
+            region: String::new(),
+            date: date(2026, 11, 28),
+            kind: OverrideKind::Workday,
+            reason: "集中办理周".into(),
+        };
+        let all = [closure, extra];
+        let county = calendar().with_overrides("430423", &all);
+        let other = calendar().with_overrides("430424", &all);
+        assert_eq!(county.day_kind(date(2026, 11, 24)), DayKind::Holiday);
+        assert_eq!(other.day_kind(date(2026, 11, 24)), DayKind::Workday);
+        assert_eq!(county.day_kind(date(2026, 11, 28)), DayKind::Workday);
+        assert_eq!(other.day_kind(date(2026, 11, 28)), DayKind::Workday);
+        // Monday 23rd + 1: the 24th is closed, so the 25th.
+        assert_eq!(
+            county.add_working_days(date(2026, 11, 23), 1),
+            date(2026, 11, 25)
+        );
+        // Friday 27th + 1: the extra Saturday.
+        assert_eq!(
+            county.add_working_days(date(2026, 11, 27), 1),
+            date(2026, 11, 28)
+        );
+        assert_eq!(county.overrides().len(), 2);
+        assert_eq!(other.overrides().len(), 1);
+    }
+
+    #[test]
+    fn the_index_agrees_with_the_shipped_data_day_by_day() {
+        let cal = calendar();
+        let mut d = date(2003, 1, 1);
+        while d <= date(2028, 12, 31) {
+            assert_eq!(cal.day_kind(d), cal.shipped_kind(d), "{d}");
+            d = d.tomorrow().unwrap();
+        }
+    }
+
+    fn any_date() -> impl Strategy<Value = Date> {
+        (0i32..9000).prop_map(|d| date_of(day_number(date(2003, 6, 1)) + d))
+    }
+
+    proptest! {
+        #[test]
+        fn add_lands_on_a_working_day(start in any_date(), n in 1u32..400) {
+            let cal = calendar();
+            prop_assert!(cal.is_working_day(cal.add_working_days(start, n)));
+        }
+
+        #[test]
+        fn add_one_more_is_later(start in any_date(), n in 0u32..400) {
+            let cal = calendar();
+            prop_assert!(cal.add_working_days(start, n + 1) > cal.add_working_days(start, n));
+        }
+
+        #[test]
+        fn counting_back_gives_n(start in any_date(), n in 0u32..400) {
+            let cal = calendar();
+            let end = cal.add_working_days(start, n);
+            prop_assert_eq!(cal.working_days_between(start, end), i64::from(n));
+        }
+
+        #[test]
+        fn the_index_agrees_with_counting_day_by_day(start in any_date(), n in 0u32..60) {
+            let cal = calendar();
+            prop_assert_eq!(cal.add_working_days(start, n), cal.add_by_loop(start, n));
+        }
+
+        #[test]
+        fn the_next_working_day_is_the_first_on_or_after(day in any_date()) {
+            let cal = calendar();
+            let next = cal.next_working_day_from(day);
+            prop_assert!(next >= day && cal.is_working_day(next));
+            prop_assert_eq!(cal.working_days_between(day, next), i64::from(next != day));
+        }
+    }
+}
