@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use futures::StreamExt;
 use jiff::Timestamp;
-use onewindow_core::calendar::{TimeLimit, WeekendCalendar};
+use onewindow_core::calendar::TimeLimit;
 use onewindow_core::case::{self, Applicant, Channel, Command, Outcome};
 use onewindow_core::catalog::{
     Guide, HandlingCategory, ItemStatus, ItemType, Material, RegionLevel, Step, Target,
@@ -40,6 +40,21 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Calls per second of "the N-th working day after" on one core.
+    Calendar {
+        #[arg(long, default_value_t = 20_000_000)]
+        calls: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One calendar change (a closure day) recomputing this many open
+    /// deadlines in one transaction on a fresh SQLite file.
+    Recompute {
+        #[arg(long, default_value_t = 1_000_000)]
+        deadlines: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
@@ -51,15 +66,19 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
             http_n,
             json,
         } => lifecycle(*n, *concurrency, *http, *http_n, *json).await,
+        BenchCommand::Calendar { calls, json } => crate::bench_clock::calendar(*calls, *json),
+        BenchCommand::Recompute { deadlines, json } => {
+            crate::bench_clock::recompute(*deadlines, *json).await
+        }
     }
 }
 
 const TRANSITIONS: usize = 7;
 
-struct Fixture {
-    store: Store,
-    item_id: i64,
-    clerk: StaffMember,
+pub(crate) struct Fixture {
+    pub store: Store,
+    pub item_id: i64,
+    pub clerk: StaffMember,
     handler: StaffMember,
     reviewer: StaffMember,
     approver: StaffMember,
@@ -114,7 +133,7 @@ fn bench_guide() -> Guide {
     }
 }
 
-async fn fixture(url: &str, password: &str) -> anyhow::Result<Fixture> {
+pub(crate) async fn fixture(url: &str, password: &str) -> anyhow::Result<Fixture> {
     let store = Store::connect(&StoreOptions::new(url)).await?;
     store.migrate().await?;
     let now = Timestamp::now();
@@ -202,7 +221,13 @@ async fn command(
                 )?;
                 let rules = ctx.item.guide.rules();
                 Ok((
-                    case::decide(&ctx.case.facts, &command, &rules, &WeekendCalendar, now)?,
+                    case::decide(
+                        &ctx.case.facts,
+                        &command,
+                        &rules,
+                        ctx.calendar.as_ref(),
+                        now,
+                    )?,
                     on_behalf,
                 ))
             },

@@ -12,7 +12,7 @@ use futures::StreamExt;
 use jiff::civil::{Date, Time};
 use jiff::{Span, Timestamp};
 use onewindow_core::calendar::TimeLimit;
-use onewindow_core::calendar::{WeekendCalendar, WorkCalendar, china_zone, civil_date};
+use onewindow_core::calendar::{ChinaCalendar, WorkCalendar, china_zone, civil_date};
 use onewindow_core::case::{
     self, Applicant, Channel, Command, Outcome, SpecialProcedure, SupplementItem,
     default_rights_notice,
@@ -456,7 +456,7 @@ struct Plan {
 /// `from`'s date.
 fn later(rng: &mut ChaCha8Rng, from: Timestamp, days: std::ops::Range<u32>) -> Timestamp {
     let days = rng.random_range(days);
-    let date = WeekendCalendar.add_working_days(civil_date(from), days);
+    let date = ChinaCalendar::shipped().add_working_days(civil_date(from), days);
     let candidate = at_time(date, rng.random_range(8..17), rng.random_range(0..60));
     if candidate <= from {
         from + Span::new().minutes(rng.random_range(5..90))
@@ -499,7 +499,7 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
         .checked_sub(Span::new().days(rng.random_range(0..182)))
         .unwrap_or(today);
     let day = if channel == Channel::Window {
-        WeekendCalendar.next_working_day_from(day)
+        ChinaCalendar::shipped().next_working_day_from(day)
     } else {
         day
     };
@@ -824,7 +824,7 @@ async fn apply_planned(
         .apply_command(case_id, None, who, None, at, |ctx| {
             let rules = ctx.item.guide.rules();
             Ok((
-                case::decide(&ctx.case.facts, &command, &rules, &WeekendCalendar, at)?,
+                case::decide(&ctx.case.facts, &command, &rules, ctx.calendar.as_ref(), at)?,
                 None,
             ))
         })

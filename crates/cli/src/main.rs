@@ -1,6 +1,8 @@
-//! The `onewindow` command: serve, demo, migrate, audit, catalog, bench.
+//! The `onewindow` command: serve, demo, migrate, audit, catalog, calendar, bench.
 
 mod bench;
+mod bench_clock;
+mod calendar;
 mod demo;
 
 use std::path::PathBuf;
@@ -79,6 +81,12 @@ enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// The working-day calendar: shipped holiday data, plus the overrides of
+    /// the database when --database-url is given.
+    Calendar {
+        #[command(subcommand)]
+        command: calendar::CalendarCommand,
+    },
     /// Measure throughput; prints a table, and with --json one JSON line last.
     Bench {
         #[command(subcommand)]
@@ -111,6 +119,23 @@ async fn open(cli: &Cli) -> anyhow::Result<Store> {
         .await
         .context("cannot migrate the database")?;
     Ok(store)
+}
+
+/// Recomputes open deadlines when this binary ships newer holiday data than
+/// the database's deadlines were computed with.
+async fn adopt_calendar(store: &Store) -> anyhow::Result<()> {
+    if let Some(done) = store
+        .adopt_shipped_calendar(jiff::Timestamp::now())
+        .await
+        .context("cannot apply the shipped holiday data")?
+        && done.moved > 0
+    {
+        println!(
+            "节假日数据已更新：重新计算了{}个未到期期限，其中{}个期限的届满日有变化。",
+            done.examined, done.moved
+        );
+    }
+    Ok(())
 }
 
 async fn serve(store: Store, listen: &str, settings: Settings) -> anyhow::Result<()> {
@@ -162,6 +187,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_upload_mb,
         } => {
             let store = open(&cli).await?;
+            adopt_calendar(&store).await?;
             let settings = Settings {
                 max_upload_bytes: max_upload_mb * 1024 * 1024,
                 ..Settings::default()
@@ -266,6 +292,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+        Command::Calendar { command } => {
+            if !explicit_database {
+                return Ok(calendar::run(command, calendar::Source::Shipped));
+            }
+            let store = open(&cli).await?;
+            return Ok(calendar::run(
+                command,
+                calendar::Source::Database {
+                    store: &store,
+                    default_region: &cli.region_code,
+                },
+            ));
         }
         Command::Bench { command } => bench::run(command).await?,
     }

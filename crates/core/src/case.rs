@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::DomainError;
 use crate::calendar::{ACCEPTANCE_WINDOW, CERTIFICATE_LIMIT, TimeLimit, WorkCalendar, civil_date};
-use crate::clock::{Deadline, DeadlineKind, Pause, TrackedDeadline};
 use crate::catalog::{HandlingCategory, Step};
+use crate::clock::{Deadline, DeadlineKind, Pause, TrackedDeadline};
 use crate::staff::Role;
 
 /// Where a case is.
@@ -323,12 +323,16 @@ pub struct StepClock {
 }
 
 impl CaseClock {
+    /// Starts the clock of step `index`; after the last step the finished
+    /// step's clock stays, so its deadline is recorded as ended.
     fn start_step(&mut self, step: Option<&Step>, index: u32, today: Date) {
-        self.step = step.map(|s| StepClock {
-            index,
-            started_on: today,
-            limit: TimeLimit::working_days(s.limit_days),
-        });
+        if let Some(s) = step {
+            self.step = Some(StepClock {
+                index,
+                started_on: today,
+                limit: TimeLimit::working_days(s.limit_days),
+            });
+        }
     }
 }
 

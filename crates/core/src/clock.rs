@@ -182,8 +182,7 @@ impl Deadline {
             holidays,
             adjusted_workdays,
             overrides,
-            rolled_forward_from: (self.limit.unit == LimitUnit::NaturalDays
-                && last_counted != due)
+            rolled_forward_from: (self.limit.unit == LimitUnit::NaturalDays && last_counted != due)
                 .then_some(last_counted),
             due,
             paused_now: self.is_paused(),
@@ -409,23 +408,23 @@ impl Explanation {
         }
         for h in &self.holidays {
             lines.push(format!(
-                "经过法定节假日：{}（{}至{}，共{}天），不计入工作日。",
+                "经过法定节假日：{}，{}至{}放假，共{}天，不计入工作日。",
                 h.name,
-                long_date(h.from),
-                long_date(h.to),
+                short_date(h.from),
+                short_date(h.to),
                 h.days
             ));
         }
         for a in &self.adjusted_workdays {
             lines.push(format!(
-                "经过调休上班日：{}（{}调休），计为工作日。",
+                "经过调休上班日：{}，{}调休上班，计为工作日。",
                 long_date(a.date),
                 a.period
             ));
         }
         for o in &self.overrides {
             lines.push(format!(
-                "本地调整：{}{}（{}）。",
+                "本地调整：{}{}，{}。",
                 long_date(o.date),
                 o.kind.label(),
                 o.reason
@@ -463,6 +462,11 @@ impl Explanation {
     pub fn text(&self) -> String {
         self.lines().join("\n")
     }
+}
+
+/// "2025年1月28日".
+pub fn short_date(date: Date) -> String {
+    format!("{}年{}月{}日", date.year(), date.month(), date.day())
 }
 
 /// "2025年1月28日（星期二）".
@@ -616,7 +620,10 @@ mod tests {
         let text = e.text();
         assert!(text.contains("春节"), "{text}");
         assert!(text.contains("2025年2月21日（星期五）"), "{text}");
-        assert!(text.contains("调休上班日：2025年1月26日（星期日）"), "{text}");
+        assert!(
+            text.contains("调休上班日：2025年1月26日（星期日），春节调休上班"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -643,7 +650,9 @@ mod tests {
         assert_eq!(plain.due(&WeekendCalendar), date(2026, 11, 16));
         // Stopped Wednesday 4th, resumed Monday 9th: 5,6,9 excluded (3 working days).
         let mut paused = plain.clone();
-        paused.pauses.push(pause(date(2026, 11, 4), date(2026, 11, 9)));
+        paused
+            .pauses
+            .push(pause(date(2026, 11, 4), date(2026, 11, 9)));
         assert_eq!(paused.due(&WeekendCalendar), date(2026, 11, 19));
         let e = paused.explain(cal());
         assert_eq!(e.pauses[0].excluded_days, Some(3));
@@ -707,7 +716,11 @@ mod tests {
     }
 
     fn any_date() -> impl Strategy<Value = Date> {
-        (0i64..7000).prop_map(|d| date(2005, 1, 1).checked_add(jiff::Span::new().days(d)).unwrap())
+        (0i64..7000).prop_map(|d| {
+            date(2005, 1, 1)
+                .checked_add(jiff::Span::new().days(d))
+                .unwrap()
+        })
     }
 
     fn any_limit() -> impl Strategy<Value = TimeLimit> {

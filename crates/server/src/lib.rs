@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
-use onewindow_core::calendar::{WeekendCalendar, WorkCalendar};
+use onewindow_core::calendar::ChinaCalendar;
 use onewindow_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -51,7 +51,6 @@ impl Default for Settings {
 pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
-    pub calendar: Arc<dyn WorkCalendar + Send + Sync>,
 }
 
 impl AppState {
@@ -59,8 +58,13 @@ impl AppState {
         AppState {
             store,
             settings: Arc::new(settings),
-            calendar: Arc::new(WeekendCalendar),
         }
+    }
+
+    /// The county's working-day calendar (shipped data and the overrides in
+    /// force). A case is decided on its own department's region calendar.
+    pub fn calendar(&self) -> Arc<ChinaCalendar> {
+        self.store.calendar_for(self.store.region_code())
     }
 
     /// The current instant. The only clock read of the request path.

@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
-use crate::api::{admin, cases, catalog, session};
+use crate::api::{admin, calendar, cases, catalog, session};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,7 @@ use crate::api::{admin, cases, catalog, session};
         admin::create_department, admin::list_windows, admin::create_window, admin::create_item, admin::update_item, admin::set_item_status,
         admin::list_staff, admin::create_staff, admin::set_backup, admin::set_absence,
         admin::export_catalog, admin::import_catalog, admin::verify_audit,
+        calendar::days, calendar::due, calendar::list_overrides, calendar::add_override, calendar::revoke_override,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -30,6 +31,7 @@ use crate::api::{admin, cases, catalog, session};
         (name = "cases", description = "申请、受理与办件"),
         (name = "session", description = "工作人员登录"),
         (name = "admin", description = "系统管理"),
+        (name = "calendar", description = "工作日历、期限计算与本地调整"),
     )
 )]
 pub struct ApiDoc;

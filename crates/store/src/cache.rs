@@ -3,7 +3,8 @@
 //!
 //! - Items are cached by id and used only while their version matches the one
 //!   read with the case: always current, on one node or many.
-//! - Post holders (who gets a step) and staff names change rarely; they are
+//! - Post holders (who gets a step), staff names and departments' region
+//!   codes change rarely; they are
 //!   dropped on every staff change made through this store and otherwise live
 //!   for [`STAFF_TTL`], which bounds how long another node's change can go
 //!   unseen.
@@ -33,6 +34,8 @@ pub(crate) struct Caches {
     items: Mutex<HashMap<i64, Arc<ServiceItem>>>,
     holders: Mutex<HashMap<Post, Fresh<Option<i64>>>>,
     names: Mutex<HashMap<i64, Fresh<String>>>,
+    /// Departments' region codes (the calendar their deadlines count on).
+    regions: Mutex<HashMap<i64, Fresh<String>>>,
     /// The audit chain's head (seq, hash) after this process's last case
     /// transition; a write guards on it and a mismatch drops it.
     audit_head: Mutex<Option<(i64, String)>>,
@@ -82,6 +85,21 @@ impl Caches {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(staff_id, (Instant::now(), name));
+    }
+
+    pub(crate) fn region(&self, department_id: i64) -> Option<String> {
+        let regions = self.regions.lock().unwrap_or_else(|e| e.into_inner());
+        regions
+            .get(&department_id)
+            .filter(|(at, _)| at.elapsed() < STAFF_TTL)
+            .map(|(_, region)| region.clone())
+    }
+
+    pub(crate) fn put_region(&self, department_id: i64, region: String) {
+        self.regions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(department_id, (Instant::now(), region));
     }
 
     pub(crate) fn audit_head(&self) -> Option<(i64, String)> {

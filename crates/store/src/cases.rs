@@ -88,8 +88,13 @@ pub struct Applied {
 #[derive(Debug, Clone)]
 pub struct CaseContext {
     pub case: Case,
-    /// The region code of the case's department: its calendar.
+    /// The region code of the case's department.
     pub region: String,
+    /// That region's calendar in force, to decide the command on.
+    pub calendar: Arc<onewindow_core::calendar::ChinaCalendar>,
+    /// The calendar's generation: the transition is written only while it is
+    /// still current.
+    pub calendar_generation: i64,
     pub item: std::sync::Arc<ServiceItem>,
     pub assignee: Option<StaffMember>,
 }
@@ -327,15 +332,18 @@ struct TransitionWrite {
     pending: Option<Role>,
     assignee_id: Option<i64>,
     now: Timestamp,
+    calendar_generation: i64,
 }
 
 /// The case update both write paths start with: the new facts, guarded by the
-/// version the transition was decided on. Parameters $1 to $17.
+/// version the transition was decided on and the calendar generation it was
+/// decided with. Parameters $1 to $18.
 const CASE_UPDATE: &str = "UPDATE cases SET state = $1, step_index = $2, received_on = $3, \
     supplement_requested = $4, deemed_accepted = $5, clock_start = $6, promised_due = $7, \
     statutory_due = $8, paused_working_days = $9, suspension = $10, outcome = $11, \
     pending_role = $12, assignee_id = $13, version = version + 1, updated_at = $14, clock = $17 \
-    WHERE id = $15 AND version = $16";
+    WHERE id = $15 AND version = $16 \
+    AND $18 = (SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'calendar_generation')";
 
 /// The whole SQLite transition (see [`write_transition_sqlite`]): the case
 /// update, then the event, the audit head and the audit entry, each only when
@@ -344,15 +352,15 @@ static TRANSITION_SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new
     format!(
         "{CASE_UPDATE}; \
              INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
-             SELECT $15, $18, $19, $1, $20, $21, $14, $22 WHERE changes() = 1 RETURNING id; \
-             UPDATE audit_head SET seq = $23, hash = $24 WHERE id = 1 AND seq = $25 AND hash = $30 AND changes() = 1; \
+             SELECT $15, $19, $20, $1, $21, $22, $14, $23 WHERE changes() = 1 RETURNING id; \
+             UPDATE audit_head SET seq = $24, hash = $25 WHERE id = 1 AND seq = $26 AND hash = $31 AND changes() = 1; \
              INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash) \
-             SELECT $23, $26, $27, $18, 'case', $28, $29, $30, $24 WHERE changes() = 1 RETURNING seq; \
+             SELECT $24, $27, $28, $19, 'case', $29, $30, $31, $25 WHERE changes() = 1 RETURNING seq; \
              {}",
         crate::clock::upsert_sql_with(
             Backend::Sqlite,
             &crate::clock::case_region("$15"),
-            "$31",
+            "$32",
             "$15",
             "$14",
             "changes() = 1",
@@ -394,7 +402,8 @@ impl TransitionWrite {
             .bind(micros(self.now))
             .bind(self.case.id)
             .bind(self.case.version)
-            .bind(clock))
+            .bind(clock)
+            .bind(self.calendar_generation))
     }
 
     /// The case and its new event as written, without reading them back.
@@ -615,8 +624,9 @@ impl Store {
         }
         let region = self.region_code().to_string();
         let now = stored_precision(now);
-        let calendars = self.calendars();
+        let calendars = Arc::clone(&self.calendars);
         let backend = self.backend();
+        let caches = Arc::clone(&self.caches);
         self.write_once(idempotency, now, move |conn| {
             Box::pin(async move {
                 let item = load_item(conn, new.item_id).await.map_err(|e| match e {
@@ -670,13 +680,26 @@ impl Store {
                 .fetch_one(&mut *conn)
                 .await?;
                 let case_id: i64 = row.try_get("id")?;
-                let department_region: String =
-                    sqlx::query("SELECT region_code FROM departments WHERE id = $1")
-                        .bind(item.department_id)
-                        .fetch_one(&mut *conn)
-                        .await?
-                        .try_get("region_code")?;
-                let deadlines = facts.deadlines(calendars.for_region(&department_region).as_ref());
+                let department_region = match caches.region(item.department_id) {
+                    Some(region) => region,
+                    None => {
+                        let region: String =
+                            sqlx::query("SELECT region_code FROM departments WHERE id = $1")
+                                .bind(item.department_id)
+                                .fetch_one(&mut *conn)
+                                .await?
+                                .try_get("region_code")?;
+                        caches.put_region(item.department_id, region.clone());
+                        region
+                    }
+                };
+                // The calendar in force when this job runs: a calendar change
+                // earlier in the same batch is already in it.
+                let calendar = calendars
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .for_region(&department_region);
+                let deadlines = facts.deadlines(calendar.as_ref());
                 crate::clock::write_case_deadlines(conn, backend, case_id, &deadlines, now).await?;
                 for (material_name, file) in &new.materials {
                     let info = insert_file(conn, file, now).await?;
@@ -802,6 +825,7 @@ impl Store {
                 .filter(|a| Some(a.id) == on_behalf_of)
                 .map(|a| a.name.clone());
             let write = TransitionWrite {
+                calendar_generation: context.calendar_generation,
                 case: context.case,
                 transition,
                 who,
@@ -821,9 +845,14 @@ impl Store {
             match result {
                 Err(e) if is_stale_audit_head(&e) && attempt < ATTEMPTS => continue,
                 Err(e) if is_stale(&e) && expected_version.is_none() && attempt < ATTEMPTS => {
+                    // Someone else moved the case, or the calendar changed.
+                    self.refresh_calendar().await?;
                     continue;
                 }
-                Err(e) if is_stale(&e) => return Err(version_conflict()),
+                Err(e) if is_stale(&e) => {
+                    self.refresh_calendar().await?;
+                    return Err(version_conflict());
+                }
                 other => return other,
             }
         }
@@ -851,9 +880,13 @@ impl Store {
                 item
             }
         };
+        let region: String = row.try_get("region")?;
+        let calendars = self.calendars();
         Ok(CaseContext {
             case,
-            region: row.try_get("region")?,
+            calendar: calendars.for_region(&region),
+            calendar_generation: calendars.generation(),
+            region,
             item,
             assignee,
         })

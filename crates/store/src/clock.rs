@@ -5,19 +5,20 @@
 //! — an override added or revoked, or new shipped holiday data — recomputes
 //! in one job every open deadline whose counting period contains a changed day,
 //! records each move in `deadline_changes`, and moves the cases' own due days
-//! (bumping their version, so a command decided on the old days is decided
-//! again).
+//! and counts a new calendar generation: a case transition is written only
+//! while the generation it was decided on is current, so a command decided on
+//! the old calendar is decided again on the new one.
 
 use std::sync::Arc;
 
 use futures::TryStreamExt;
 use jiff::Timestamp;
 use jiff::civil::Date;
+use onewindow_core::DomainError;
 use onewindow_core::calendar::{
     CalendarBook, CalendarOverride, ChinaCalendar, LimitUnit, OverrideKind, TimeLimit,
 };
 use onewindow_core::clock::{Deadline, DeadlineKind, DeadlineState, Pause, TrackedDeadline};
-use onewindow_core::DomainError;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -92,7 +93,8 @@ pub(crate) fn upsert_sql_with(
     now: &str,
     guard: &str,
 ) -> sqlx::AssertSqlSafe<String> {
-    let columns = "object_kind, object_id, region, start_on, amount, unit, pauses, due_on, state, updated_at";
+    let columns =
+        "object_kind, object_id, region, start_on, amount, unit, pauses, due_on, state, updated_at";
     let update = "ON CONFLICT (object_kind, object_id) DO UPDATE SET region = excluded.region, \
         start_on = excluded.start_on, amount = excluded.amount, unit = excluded.unit, \
         pauses = excluded.pauses, due_on = excluded.due_on, state = excluded.state, \
@@ -230,7 +232,54 @@ async fn overrides_in_force(conn: &mut Conn) -> Result<Vec<CalendarOverride>, St
     )))
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter().map(|r| override_from(r).map(|o| o.day)).collect()
+    rows.iter()
+        .map(|r| override_from(r).map(|o| o.day))
+        .collect()
+}
+
+/// The calendar in force, shared by a store's clones.
+pub(crate) type CalendarSlot = Arc<std::sync::RwLock<Arc<CalendarBook>>>;
+
+const GENERATION: &str = "calendar_generation";
+
+async fn current_generation(conn: &mut Conn) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query("SELECT COALESCE(MAX(value), 0) AS generation FROM counters WHERE name = $1")
+            .bind(GENERATION)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("generation")?,
+    )
+}
+
+/// Inside a write job, after the calendar changed on the days `from..=to`:
+/// counts a new calendar generation (so commands decided on the old one are
+/// decided again), recomputes the open deadlines the days touch, and puts the
+/// new calendar in force for the jobs after this one (they commit with it, or
+/// fail with it: the caller reloads the calendar when the write fails).
+async fn calendar_changed(
+    conn: &mut Conn,
+    backend: Backend,
+    slot: &CalendarSlot,
+    (from, to): (Date, Date),
+    why: &str,
+    now: Timestamp,
+) -> Result<Recomputed, StoreError> {
+    let generation: i64 = sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ($1, 1) \
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .bind(GENERATION)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("value")?;
+    let book = Arc::new(CalendarBook::new(
+        overrides_in_force(conn).await?,
+        generation,
+    ));
+    let recomputed = recompute(conn, backend, &book, from, to, why, now).await?;
+    *slot.write().unwrap_or_else(|e| e.into_inner()) = book;
+    Ok(recomputed)
 }
 
 /// Recomputes, inside a write job, the open deadlines whose counting period
@@ -288,7 +337,11 @@ pub(crate) async fn recompute(
             let query = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(&json)
                 .bind(micros(now));
-            let query = if with_reason { query.bind(reason) } else { query };
+            let query = if with_reason {
+                query.bind(reason)
+            } else {
+                query
+            };
             query.execute(&mut *conn).await?;
         }
     }
@@ -360,18 +413,44 @@ impl Store {
         self.calendars().for_region(region)
     }
 
-    fn set_calendars(&self, overrides: Vec<CalendarOverride>) {
-        *self.calendars.write().unwrap_or_else(|e| e.into_inner()) =
-            Arc::new(CalendarBook::new(overrides));
-    }
-
     /// Reads the overrides in force (after migrating, and to pick up another
     /// node's changes).
     pub async fn load_calendar(&self) -> Result<(), StoreError> {
         let mut conn = self.pool().acquire().await?;
+        let generation = current_generation(&mut conn).await?;
         let overrides = overrides_in_force(&mut conn).await?;
-        self.set_calendars(overrides);
+        *self.calendars.write().unwrap_or_else(|e| e.into_inner()) =
+            Arc::new(CalendarBook::new(overrides, generation));
         Ok(())
+    }
+
+    /// Reloads the calendar when another node (or a failed write) left this
+    /// one behind the database's generation.
+    pub async fn refresh_calendar(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        if current_generation(&mut conn).await? != self.calendars().generation() {
+            drop(conn);
+            self.load_calendar().await?;
+        }
+        Ok(())
+    }
+
+    /// Runs a calendar-changing job; when it fails, the calendar it may have
+    /// put in force is replaced by the database's.
+    async fn change_calendar<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> futures::future::BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        let result = self.write(job).await;
+        if result.is_err()
+            && let Err(e) = self.load_calendar().await
+        {
+            tracing::warn!("cannot reload the calendar after a failed change: {e}");
+        }
+        result
     }
 
     /// When the shipped holiday data differs from the data the open
@@ -383,9 +462,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<Recomputed>, StoreError> {
         let marker = format!("calendar_data:{}", shipped_fingerprint());
-        let book = self.calendars();
+        let slot = Arc::clone(&self.calendars);
         let backend = self.backend();
-        self.write(move |conn| {
+        self.change_calendar(move |conn| {
             Box::pin(async move {
                 let seen = sqlx::query("SELECT value FROM counters WHERE name = $1")
                     .bind(&marker)
@@ -400,16 +479,9 @@ impl Store {
                     years.first().copied().unwrap_or_default(),
                     years.last().copied().unwrap_or_default()
                 );
-                let all = recompute(
-                    conn,
-                    backend,
-                    &book,
-                    Date::MIN,
-                    Date::MAX,
-                    &reason,
-                    now,
-                )
-                .await?;
+                let all =
+                    calendar_changed(conn, backend, &slot, (Date::MIN, Date::MAX), &reason, now)
+                        .await?;
                 sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 1)")
                     .bind(&marker)
                     .execute(&mut *conn)
@@ -447,11 +519,13 @@ impl Store {
         }
         let region = new.region.trim().to_string();
         if region.len() > 12 || !region.chars().all(|c| c.is_ascii_digit()) {
-            return Err(DomainError::invalid("region", "区划代码须为数字（留空表示全部区域）").into());
+            return Err(
+                DomainError::invalid("region", "区划代码须为数字（留空表示全部区域）").into(),
+            );
         }
         let backend = self.backend();
-        let (applied, overrides) = self
-            .write(move |conn| {
+        let slot = Arc::clone(&self.calendars);
+        self.change_calendar(move |conn| {
                 Box::pin(async move {
                     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "INSERT INTO calendar_overrides (region, day, kind, reason, created_by, created_at) \
@@ -485,23 +559,19 @@ impl Store {
                         detail: &detail,
                     })
                     .await?;
-                    let overrides = overrides_in_force(conn).await?;
-                    let book = CalendarBook::new(overrides.clone());
                     let why = format!(
                         "日历调整：{}{}（{}）",
                         date_text(record.day.date),
                         record.day.kind.label(),
                         record.day.reason
                     );
+                    let day = record.day.date;
                     let recomputed =
-                        recompute(conn, backend, &book, record.day.date, record.day.date, &why, now)
-                            .await?;
-                    Ok((OverrideApplied { record, recomputed }, overrides))
+                        calendar_changed(conn, backend, &slot, (day, day), &why, now).await?;
+                    Ok(OverrideApplied { record, recomputed })
                 })
             })
-            .await?;
-        self.set_calendars(overrides);
-        Ok(applied)
+            .await
     }
 
     /// Revokes an override (it stays on record), audited, and recomputes the
@@ -518,8 +588,8 @@ impl Store {
             return Err(DomainError::invalid("reason", "请填写撤销原因").into());
         }
         let backend = self.backend();
-        let (applied, overrides) = self
-            .write(move |conn| {
+        let slot = Arc::clone(&self.calendars);
+        self.change_calendar(move |conn| {
                 Box::pin(async move {
                     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "UPDATE calendar_overrides SET revoked_by = $1, revoked_at = $2, revoke_reason = $3 \
@@ -541,23 +611,19 @@ impl Store {
                         detail: &serde_json::json!({ "reason": reason }),
                     })
                     .await?;
-                    let overrides = overrides_in_force(conn).await?;
-                    let book = CalendarBook::new(overrides.clone());
                     let why = format!(
                         "撤销日历调整：{}{}（{}）",
                         date_text(record.day.date),
                         record.day.kind.label(),
                         reason
                     );
+                    let day = record.day.date;
                     let recomputed =
-                        recompute(conn, backend, &book, record.day.date, record.day.date, &why, now)
-                            .await?;
-                    Ok((OverrideApplied { record, recomputed }, overrides))
+                        calendar_changed(conn, backend, &slot, (day, day), &why, now).await?;
+                    Ok(OverrideApplied { record, recomputed })
                 })
             })
-            .await?;
-        self.set_calendars(overrides);
-        Ok(applied)
+            .await
     }
 
     /// The deadlines of a case, in kind order.

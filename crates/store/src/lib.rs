@@ -9,8 +9,8 @@
 pub mod audit;
 mod cache;
 pub mod cases;
-pub mod clock;
 pub mod catalog;
+pub mod clock;
 mod db;
 pub mod error;
 pub mod files;
@@ -35,7 +35,7 @@ pub struct Store {
     region_code: Arc<str>,
     caches: Arc<cache::Caches>,
     /// The calendar in force: shipped data plus the overrides loaded.
-    calendars: Arc<std::sync::RwLock<Arc<onewindow_core::calendar::CalendarBook>>>,
+    calendars: clock::CalendarSlot,
 }
 
 /// How to open a store.

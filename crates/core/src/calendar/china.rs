@@ -20,16 +20,24 @@ const INDEX_LAST: Date = jiff::civil::date(2199, 12, 31);
 /// calendar built from them on first use.
 #[derive(Debug, Default)]
 pub struct CalendarBook {
+    /// Counts calendar changes: a decision made on one generation is written
+    /// only while it is still the current one.
+    generation: i64,
     overrides: Vec<CalendarOverride>,
     regions: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<ChinaCalendar>>>,
 }
 
 impl CalendarBook {
-    pub fn new(overrides: Vec<CalendarOverride>) -> CalendarBook {
+    pub fn new(overrides: Vec<CalendarOverride>, generation: i64) -> CalendarBook {
         CalendarBook {
+            generation,
             overrides,
             regions: Default::default(),
         }
+    }
+
+    pub fn generation(&self) -> i64 {
+        self.generation
     }
 
     /// The overrides in force, every region's.
@@ -44,7 +52,9 @@ impl CalendarBook {
         regions
             .entry(region.to_string())
             .or_insert_with(|| {
-                std::sync::Arc::new(ChinaCalendar::shipped().with_overrides(region, &self.overrides))
+                std::sync::Arc::new(
+                    ChinaCalendar::shipped().with_overrides(region, &self.overrides),
+                )
             })
             .clone()
     }
@@ -365,7 +375,6 @@ impl ChinaCalendar {
     }
 }
 
-
 fn weekend_kind(date: Date) -> DayKind {
     match date.weekday() {
         Weekday::Saturday | Weekday::Sunday => DayKind::Restday,
@@ -497,10 +506,7 @@ mod tests {
         assert_eq!(cal.day_kind(date(2025, 2, 4)), DayKind::Holiday);
         assert_eq!(cal.day_kind(date(2025, 2, 8)), DayKind::Workday);
         assert_eq!(cal.day_kind(date(2025, 2, 9)), DayKind::Restday);
-        assert_eq!(
-            cal.add_working_days(date(2025, 1, 27), 1),
-            date(2025, 2, 5)
-        );
+        assert_eq!(cal.add_working_days(date(2025, 1, 27), 1), date(2025, 2, 5));
     }
 
     #[test]
@@ -558,6 +564,62 @@ mod tests {
         while d <= date(2028, 12, 31) {
             assert_eq!(cal.day_kind(d), cal.shipped_kind(d), "{d}");
             d = d.tomorrow().unwrap();
+        }
+    }
+
+    #[test]
+    fn the_shipped_data_is_complete_for_every_year() {
+        let cal = calendar();
+        let years: Vec<i16> = cal.shipped_years().collect();
+        assert_eq!(years.first(), Some(&2004));
+        assert!(*years.last().unwrap() >= 2026);
+        for pair in years.windows(2) {
+            assert_eq!(pair[1], pair[0] + 1, "no year is missing");
+        }
+        for year in years {
+            let a = cal.arrangement(year).unwrap();
+            assert!(
+                a.notice.title.contains(&format!("{year}年")),
+                "{year}: {}",
+                a.notice.title
+            );
+            assert!(
+                a.notice.date.year() == year - 1 || a.notice.date.year() == year,
+                "{year}"
+            );
+            let named = |name: &str| a.periods.iter().any(|p| p.name.contains(name));
+            let mut festivals = vec!["元旦", "春节", "国庆"];
+            if year >= 2008 {
+                festivals.extend(["清明", "劳动", "端午", "中秋"]);
+            } else {
+                festivals.push("劳动");
+            }
+            for festival in festivals {
+                assert!(named(festival), "{year} has no {festival} period");
+            }
+            let adjusted: Vec<Date> = a.periods.iter().flat_map(|p| p.workdays.clone()).collect();
+            assert!(!adjusted.is_empty(), "{year} has no adjusted working day");
+            for p in &a.periods {
+                assert!(p.from <= p.to, "{year} {}", p.name);
+                assert!(
+                    (year - 1..=year).contains(&p.from.year()),
+                    "{year} {}",
+                    p.name
+                );
+                for d in &p.workdays {
+                    assert!(
+                        matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday),
+                        "{year} {}: adjusted day {d} is not a weekend day",
+                        p.name
+                    );
+                    assert_eq!(cal.day_kind(*d), DayKind::Workday, "{d}");
+                }
+                let mut day = p.from;
+                while day <= p.to {
+                    assert_eq!(cal.day_kind(day), DayKind::Holiday, "{day} in {}", p.name);
+                    day = day.tomorrow().unwrap();
+                }
+            }
         }
     }
 

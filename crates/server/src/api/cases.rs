@@ -1,8 +1,6 @@
 //! Applications and cases: apply online or at the window, look up by number and
 //! phone, the work queue, case detail, commands.
 
-use std::sync::Arc;
-
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -175,6 +173,10 @@ pub struct CaseView {
     pub allowed_actions: Vec<String>,
     pub events: Vec<EventView>,
     pub materials: Vec<MaterialView>,
+    /// The case's deadlines, each with how it was computed.
+    pub deadlines: Vec<crate::api::calendar::DeadlineView>,
+    /// Calendar changes that moved its deadlines.
+    pub deadline_changes: Vec<crate::api::calendar::DeadlineChangeView>,
 }
 
 /// A case in a list.
@@ -241,7 +243,9 @@ pub async fn case_view(state: &AppState, case: Case) -> ApiResult<CaseView> {
     let item = state.store.item(case.item_id).await?;
     let events = state.store.case_events(case.id).await?;
     let materials = state.store.case_materials(case.id).await?;
-    let remaining = remaining_days(state.calendar.as_ref(), &case, state.now());
+    let (deadlines, deadline_changes) =
+        crate::api::calendar::case_deadlines(state, case.id).await?;
+    let remaining = remaining_days(state.calendar().as_ref(), &case, state.now());
     let f = &case.facts;
     Ok(CaseView {
         id: case.id,
@@ -283,11 +287,14 @@ pub async fn case_view(state: &AppState, case: Case) -> ApiResult<CaseView> {
             .collect(),
         events: events.iter().map(EventView::from).collect(),
         materials: materials.iter().map(MaterialView::from).collect(),
+        deadlines,
+        deadline_changes,
     })
 }
 
 pub async fn summaries(state: &AppState, cases: &[Case]) -> ApiResult<Vec<CaseSummary>> {
     let now = state.now();
+    let calendar = state.calendar();
     let mut names = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(cases.len());
     for case in cases {
@@ -304,7 +311,7 @@ pub async fn summaries(state: &AppState, cases: &[Case]) -> ApiResult<Vec<CaseSu
             state_label: case.facts.state.label().into(),
             received_on: case.facts.received_on.to_string(),
             promised_due: case.facts.promised_due.map(|d| d.to_string()),
-            remaining_working_days: remaining_days(state.calendar.as_ref(), case, now),
+            remaining_working_days: remaining_days(calendar.as_ref(), case, now),
             version: case.version,
         });
     }
@@ -574,7 +581,6 @@ pub async fn run_applicant_command(
         return Err(ApiError::forbidden("申请人只能撤回申请或补正后重新提交"));
     }
     let case = state.store.lookup_case(number, phone).await?;
-    let calendar = Arc::clone(&state.calendar);
     let now = state.now();
     let phone = phone.trim().to_string();
     let applied = state
@@ -590,8 +596,13 @@ pub async fn run_applicant_command(
                     return Err(StoreError::not_found("case"));
                 }
                 let rules = ctx.item.guide.rules();
-                let transition =
-                    case::decide(&ctx.case.facts, &command, &rules, calendar.as_ref(), now)?;
+                let transition = case::decide(
+                    &ctx.case.facts,
+                    &command,
+                    &rules,
+                    ctx.calendar.as_ref(),
+                    now,
+                )?;
                 Ok((transition, None))
             },
         )
@@ -718,7 +729,6 @@ pub async fn run_command(
         &format!("/api/v1/cases/{case_id}/actions"),
         &request,
     );
-    let calendar = Arc::clone(&state.calendar);
     let now = state.now();
     let actor = user.0.actor();
     let command = request.command;
@@ -744,7 +754,7 @@ pub async fn run_command(
                     &ctx.case.facts,
                     &command,
                     &ctx.item.guide.rules(),
-                    calendar.as_ref(),
+                    ctx.calendar.as_ref(),
                     now,
                 )
                 .map_err(StoreError::Domain)?;

@@ -2,6 +2,7 @@
 //! store types; every handler checks the role and the object it acts on.
 
 pub mod admin;
+pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod session;
@@ -54,4 +55,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/files", post(cases::upload_file))
         .route("/api/v1/files/{id}", get(cases::download_file))
         .route("/api/v1/audit/verify", get(admin::verify_audit))
+        .route("/api/v1/calendar/days", get(calendar::days))
+        .route("/api/v1/calendar/due", get(calendar::due))
+        .route(
+            "/api/v1/calendar/overrides",
+            get(calendar::list_overrides).post(calendar::add_override),
+        )
+        .route(
+            "/api/v1/calendar/overrides/{id}/revoke",
+            post(calendar::revoke_override),
+        )
 }

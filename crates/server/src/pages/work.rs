@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
-use onewindow_core::calendar::{ACCEPTANCE_WINDOW, civil_date};
+use onewindow_core::calendar::{ACCEPTANCE_WINDOW, WorkCalendar, civil_date};
 use onewindow_core::case::{
     Action, Case, CaseState, Command, Outcome, SpecialProcedure, SupplementItem,
     default_rights_notice,
@@ -182,7 +182,8 @@ fn queue_deadline(
     case: &Case,
     today: jiff::civil::Date,
 ) -> (&'static str, Option<jiff::civil::Date>, Option<i64>) {
-    let calendar = state.calendar.as_ref();
+    let calendar = state.calendar();
+    let calendar = calendar.as_ref();
     match case.facts.state {
         CaseState::Submitted => {
             let due = ACCEPTANCE_WINDOW.due_date(calendar, case.facts.received_on);

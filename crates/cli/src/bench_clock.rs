@@ -1,0 +1,193 @@
+//! `bench calendar` (the working-day index) and `bench recompute` (a calendar
+//! change over a million open deadlines).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use anyhow::Context;
+use jiff::Timestamp;
+use jiff::civil::{Date, date};
+use onewindow_core::calendar::{ChinaCalendar, OverrideKind, WeekendCalendar, WorkCalendar};
+use onewindow_store::clock::NewOverride;
+
+use crate::bench::fixture;
+
+/// `add` calls per second on one core, through the index and (for scale)
+/// through a day-by-day loop.
+pub fn calendar(calls: usize, json: bool) -> anyhow::Result<()> {
+    let calendar = ChinaCalendar::shipped();
+    let starts: Vec<Date> = (0..4096i64)
+        .map(|i| date(2004, 1, 1) + jiff::Span::new().days(i * 2 % 8000))
+        .collect();
+    let mut sink = 0u64;
+    let started = Instant::now();
+    for i in 0..calls {
+        let start = black_box(starts[i & 4095]);
+        let due = calendar.add_working_days(start, black_box((i % 61) as u32));
+        sink = sink.wrapping_add(due.day() as u64);
+    }
+    let indexed = started.elapsed();
+    let loop_calls = (calls / 100).max(1);
+    let started = Instant::now();
+    for i in 0..loop_calls {
+        let start = black_box(starts[i & 4095]);
+        let due = WeekendCalendar.add_working_days(start, black_box((i % 61) as u32));
+        sink = sink.wrapping_add(due.day() as u64);
+    }
+    let looped = started.elapsed();
+    black_box(sink);
+    let indexed_rate = calls as f64 / indexed.as_secs_f64();
+    let loop_rate = loop_calls as f64 / looped.as_secs_f64();
+    println!("onewindow bench calendar — add_working_days(start, 0..60), one thread");
+    println!(
+        "{:<40} {:>12} {:>10} {:>16}",
+        "method", "calls", "seconds", "calls/s"
+    );
+    println!(
+        "{:<40} {:>12} {:>10.3} {:>16.0}",
+        "working-day index (ChinaCalendar)",
+        calls,
+        indexed.as_secs_f64(),
+        indexed_rate
+    );
+    println!(
+        "{:<40} {:>12} {:>10.3} {:>16.0}",
+        "day-by-day loop (for comparison)",
+        loop_calls,
+        looped.as_secs_f64(),
+        loop_rate
+    );
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "bench": "calendar", "calls": calls, "seconds": indexed.as_secs_f64(),
+                "calls_per_second": indexed_rate, "loop_calls_per_second": loop_rate,
+            })
+        );
+    }
+    Ok(())
+}
+
+/// Open cases with a promised and a statutory deadline each (2 deadlines per
+/// case) on a fresh SQLite file; then one closure day inside every counting
+/// period, timed from the request to the durable commit.
+pub async fn recompute(deadlines: usize, json: bool) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let path = dir.path().join("recompute.db");
+    let f = fixture(&format!("sqlite:{}", path.display()), "bench-password").await?;
+    let cases = deadlines.div_ceil(2);
+    let calendar = ChinaCalendar::shipped();
+    // Accepted on the working days of 2 to 20 November 2026 with 15 and 30
+    // working days: the closure on Monday 23 November lies inside every period.
+    let starts: Vec<Date> = (0..19i64)
+        .map(|d| date(2026, 11, 2) + jiff::Span::new().days(d))
+        .filter(|d| calendar.is_working_day(*d))
+        .collect();
+    let started = Instant::now();
+    let (item_id, department_id) = (f.item_id, f.clerk.department_id);
+    const CHUNK: usize = 50_000;
+    for first in (0..cases).step_by(CHUNK) {
+        let rows: Vec<serde_json::Value> = (first..(first + CHUNK).min(cases))
+            .map(|i| {
+                let start = starts[i % starts.len()];
+                serde_json::json!([
+                    format!("430423-BENCH-{i:07}"),
+                    start.to_string(),
+                    calendar.add_working_days(start, 15).to_string(),
+                    calendar.add_working_days(start, 30).to_string(),
+                ])
+            })
+            .collect();
+        let rows = serde_json::to_string(&rows)?;
+        f.store
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO cases (number, item_id, department_id, channel, applicant_name, \
+                         applicant_phone, form, state, received_on, clock_start, promised_due, statutory_due, \
+                         clock, submitted_at, updated_at) \
+                         SELECT j.value->>0, $2, $3, 'online', '申请人', '13800000000', '{}', 'handling', \
+                         j.value->>1, j.value->>1, j.value->>2, j.value->>3, \
+                         '{\"promised\":{\"amount\":15,\"unit\":\"working_days\"},\"statutory\":{\"amount\":30,\"unit\":\"working_days\"}}', \
+                         0, 0 FROM json_each($1) j",
+                    )
+                    .bind(rows)
+                    .bind(item_id)
+                    .bind(department_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await?;
+    }
+    f.store
+        .write(|conn| {
+            Box::pin(async move {
+                for (kind, amount, column) in [
+                    ("case_promised", 15, "promised_due"),
+                    ("case_statutory", 30, "statutory_due"),
+                ] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "INSERT INTO deadlines (object_kind, object_id, region, start_on, amount, unit, \
+                         pauses, due_on, state, updated_at) \
+                         SELECT '{kind}', id, '430423', clock_start, {amount}, 'working_days', '[]', \
+                         {column}, 'running', 0 FROM cases WHERE state = 'handling'"
+                    )))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    let setup = started.elapsed();
+    let started = Instant::now();
+    let applied = f
+        .store
+        .add_override(
+            NewOverride {
+                region: String::new(),
+                date: date(2026, 11, 23),
+                kind: OverrideKind::Closure,
+                reason: "基准测试：全县停止办公一天".into(),
+            },
+            f.clerk.id,
+            Timestamp::now(),
+        )
+        .await?;
+    let elapsed = started.elapsed();
+    f.store.close().await;
+    let moved = applied.recomputed.moved;
+    anyhow::ensure!(
+        moved as usize == cases * 2,
+        "expected every deadline to move, moved {moved}"
+    );
+    println!(
+        "onewindow bench recompute — a closure day inside every open deadline, SQLite WAL synchronous=FULL"
+    );
+    println!(
+        "{:<14} {:>14} {:>14} {:>12} {:>16}",
+        "deadlines", "examined", "moved", "seconds", "deadlines/s"
+    );
+    println!(
+        "{:<14} {:>14} {:>14} {:>12.2} {:>16.0}",
+        cases * 2,
+        applied.recomputed.examined,
+        moved,
+        elapsed.as_secs_f64(),
+        moved as f64 / elapsed.as_secs_f64()
+    );
+    println!("(setup of {} cases: {:.1} s)", cases, setup.as_secs_f64());
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "bench": "recompute", "deadlines": cases * 2, "examined": applied.recomputed.examined,
+                "moved": moved, "seconds": elapsed.as_secs_f64(),
+            })
+        );
+    }
+    Ok(())
+}
