@@ -11,7 +11,6 @@
 
 use std::sync::Arc;
 
-use futures::TryStreamExt;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use onewindow_core::DomainError;
@@ -284,6 +283,13 @@ async fn calendar_changed(
 
 /// Recomputes, inside a write job, the open deadlines whose counting period
 /// (after the start day, through the due day) contains a day in `from..=to`.
+///
+/// Deadlines with the same region, start, limit, pauses and due day have the
+/// same new due day: they are read as groups, each group's due day is
+/// computed once, and the groups that moved are applied with set-based
+/// statements (a change record per deadline, the deadlines, the cases' own
+/// due days), so a change touching a million deadlines is a handful of
+/// statements, not a million.
 pub(crate) async fn recompute(
     conn: &mut Conn,
     backend: Backend,
@@ -295,107 +301,134 @@ pub(crate) async fn recompute(
 ) -> Result<Recomputed, StoreError> {
     #[derive(Serialize)]
     struct Moved {
-        id: i64,
-        object: i64,
-        kind: &'static str,
+        region: String,
+        start: String,
+        amount: i64,
+        unit: String,
+        pauses: String,
         old: String,
         due: String,
     }
+    let rows = sqlx::query(
+        "SELECT region, start_on, amount, unit, pauses, due_on, COUNT(*) AS n FROM deadlines \
+         WHERE state <> 'ended' AND due_on >= $1 AND start_on < $2 \
+         GROUP BY region, start_on, amount, unit, pauses, due_on",
+    )
+    .bind(date_text(from))
+    .bind(date_text(to))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut calendars: std::collections::HashMap<String, Arc<ChinaCalendar>> = Default::default();
+    let (mut examined, mut moved_count) = (0u64, 0u64);
     let mut moved: Vec<Moved> = Vec::new();
-    let mut examined = 0u64;
-    {
-        let mut calendars: std::collections::HashMap<String, Arc<ChinaCalendar>> =
-            Default::default();
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DEADLINE_COLUMNS} FROM deadlines \
-             WHERE state <> 'ended' AND due_on >= $1 AND start_on < $2"
-        )))
-        .bind(date_text(from))
-        .bind(date_text(to))
-        .fetch(&mut *conn);
-        while let Some(row) = rows.try_next().await? {
-            let record = record_from(&row)?;
-            examined += 1;
-            let calendar = calendars
-                .entry(record.region.clone())
-                .or_insert_with(|| book.for_region(&record.region));
-            let due = record.deadline.due(calendar.as_ref());
-            if due != record.due {
-                moved.push(Moved {
-                    id: record.id,
-                    object: record.object_id,
-                    kind: record.kind.key(),
-                    old: date_text(record.due),
-                    due: date_text(due),
-                });
-            }
+    for row in &rows {
+        let bad = |what: &str| StoreError::Backend(format!("bad {what} in deadlines"));
+        let region: String = row.try_get("region")?;
+        let unit: String = row.try_get("unit")?;
+        let amount: i64 = row.try_get("amount")?;
+        let pauses: String = row.try_get("pauses")?;
+        let old: String = row.try_get("due_on")?;
+        let start: String = row.try_get("start_on")?;
+        let count = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+        let deadline = Deadline {
+            start: parse_date(&start)?,
+            limit: TimeLimit {
+                amount: u32::try_from(amount).map_err(|_| bad("amount"))?,
+                unit: LimitUnit::parse(&unit).ok_or_else(|| bad("unit"))?,
+            },
+            pauses: serde_json::from_str(&pauses).map_err(|_| bad("pauses"))?,
+        };
+        let calendar = calendars
+            .entry(region.clone())
+            .or_insert_with(|| book.for_region(&region));
+        let due = date_text(deadline.due(calendar.as_ref()));
+        examined += count;
+        if due != old {
+            moved_count += count;
+            moved.push(Moved {
+                region,
+                start,
+                amount,
+                unit,
+                pauses,
+                old,
+                due,
+            });
         }
     }
     if !moved.is_empty() {
+        let last_change: i64 =
+            sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM deadline_changes")
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("id")?;
         let json = serde_json::to_string(&moved).map_err(StoreError::backend)?;
-        for (sql, with_reason) in recompute_statements(backend) {
-            let query = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&json)
-                .bind(micros(now));
-            let query = if with_reason {
-                query.bind(reason)
-            } else {
-                query
-            };
-            query.execute(&mut *conn).await?;
+        let [changes, deadlines, cases] = recompute_statements(backend);
+        sqlx::query(sqlx::AssertSqlSafe(changes))
+            .bind(&json)
+            .bind(micros(now))
+            .bind(reason)
+            .execute(&mut *conn)
+            .await?;
+        for sql in [deadlines, cases] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(last_change)
+                .bind(micros(now))
+                .execute(&mut *conn)
+                .await?;
         }
     }
     Ok(Recomputed {
         examined,
-        moved: moved.len() as u64,
+        moved: moved_count,
     })
 }
 
-/// The statements that apply moved due days ($1: JSON of the moves, $2:
-/// now, and for the change record $3: the reason): the deadlines, their
-/// change records, and the cases' own due days.
-fn recompute_statements(backend: Backend) -> [(String, bool); 4] {
-    let (source, id, object, kind, old, due) = match backend {
+/// The statements that apply moved groups of deadlines: a change record for
+/// each deadline of each group ($1: JSON of the groups, $2: now, $3: the
+/// reason); then, from the change records after record $1 ($2: now), the
+/// deadlines' due days and the cases' promised and statutory due days.
+fn recompute_statements(backend: Backend) -> [String; 3] {
+    // The groups as a table of plain columns (on SQLite materialized once,
+    // not re-read from JSON for every row compared); on SQLite `CROSS JOIN`
+    // keeps the few groups as the outer loop, each finding its deadlines
+    // through the index on open due days.
+    let (groups, join) = match backend {
         Backend::Sqlite => (
-            "json_each($1) j",
-            "j.value->>'id'",
-            "j.value->>'object'",
-            "j.value->>'kind'",
-            "j.value->>'old'",
-            "j.value->>'due'",
+            "WITH g AS MATERIALIZED (SELECT value->>'region' AS region, value->>'start' AS start, \
+             value->>'amount' AS amount, value->>'unit' AS unit, value->>'pauses' AS pauses, \
+             value->>'old' AS old, value->>'due' AS due FROM json_each($1))",
+            "CROSS JOIN",
         ),
         Backend::Postgres => (
-            "jsonb_to_recordset(CAST($1 AS jsonb)) AS j(id bigint, object bigint, kind text, old text, due text)",
-            "j.id",
-            "j.object",
-            "j.kind",
-            "j.old",
-            "j.due",
+            "WITH g AS (SELECT * FROM jsonb_to_recordset(CAST($1 AS jsonb)) AS j(region text, \
+             start text, amount bigint, unit text, pauses text, old text, due text))",
+            "JOIN",
         ),
     };
-    let case_due = |column: &str, of_kind: &str| {
+    let case_due = |kind: &str| {
         format!(
-            "UPDATE cases SET {column} = {due}, version = version + 1, updated_at = $2 \
-             FROM {source} WHERE cases.id = {object} AND {kind} = '{of_kind}'"
+            "(SELECT d.due_on FROM deadlines d WHERE d.object_kind = '{kind}' AND d.object_id = cases.id)"
         )
     };
     [
-        (
-            format!(
-                "UPDATE deadlines SET due_on = {due}, updated_at = $2 FROM {source} \
-                 WHERE deadlines.id = {id}"
-            ),
-            false,
+        format!(
+            "{groups} INSERT INTO deadline_changes (deadline_id, old_due, new_due, reason, changed_at) \
+             SELECT d.id, g.old, g.due, $3, $2 FROM g {join} deadlines d \
+             ON d.state <> 'ended' AND d.due_on = g.old AND d.start_on = g.start \
+             AND d.amount = g.amount AND d.unit = g.unit AND d.pauses = g.pauses AND d.region = g.region"
         ),
-        (
-            format!(
-                "INSERT INTO deadline_changes (deadline_id, old_due, new_due, reason, changed_at) \
-                 SELECT {id}, {old}, {due}, $3, $2 FROM {source}"
-            ),
-            true,
+        "UPDATE deadlines SET due_on = c.new_due, updated_at = $2 FROM deadline_changes c \
+         WHERE c.id > $1 AND deadlines.id = c.deadline_id"
+            .to_string(),
+        format!(
+            "UPDATE cases SET promised_due = COALESCE({}, promised_due), \
+             statutory_due = COALESCE({}, statutory_due), version = version + 1, updated_at = $2 \
+             WHERE id IN (SELECT d.object_id FROM deadline_changes c JOIN deadlines d ON d.id = c.deadline_id \
+             WHERE c.id > $1 AND d.object_kind IN ('case_promised', 'case_statutory'))",
+            case_due("case_promised"),
+            case_due("case_statutory")
         ),
-        (case_due("promised_due", "case_promised"), false),
-        (case_due("statutory_due", "case_statutory"), false),
     ]
 }
 
