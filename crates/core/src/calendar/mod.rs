@@ -37,34 +37,13 @@ pub trait WorkCalendar {
     /// The N-th working day after `start` (the start day itself is not counted).
     /// `n = 0` gives `start` itself: a same-day limit.
     fn add_working_days(&self, start: Date, n: u32) -> Date {
-        let mut date = start;
-        let mut left = n;
-        while left > 0 {
-            date = date.tomorrow().expect("dates stay far inside jiff's range");
-            if self.is_working_day(date) {
-                left -= 1;
-            }
-        }
-        date
+        add_by_counting(self, start, n)
     }
 
     /// The number of working days after `from` up to and including `to`
     /// (negative when `to` is before `from`).
     fn working_days_between(&self, from: Date, to: Date) -> i64 {
-        let (lo, hi, sign) = if from <= to {
-            (from, to, 1)
-        } else {
-            (to, from, -1)
-        };
-        let mut count = 0;
-        let mut date = lo;
-        while date < hi {
-            date = date.tomorrow().expect("dates stay far inside jiff's range");
-            if self.is_working_day(date) {
-                count += 1;
-            }
-        }
-        sign * count
+        count_working_days(self, from, to)
     }
 
     /// The first working day on or after `date`.
@@ -75,6 +54,42 @@ pub trait WorkCalendar {
         }
         d
     }
+}
+
+/// The N-th working day after `start`, counted day by day.
+pub(crate) fn add_by_counting<C: WorkCalendar + ?Sized>(calendar: &C, start: Date, n: u32) -> Date {
+    let mut date = start;
+    let mut left = n;
+    while left > 0 {
+        date = date.tomorrow().expect("dates stay far inside jiff's range");
+        if calendar.is_working_day(date) {
+            left -= 1;
+        }
+    }
+    date
+}
+
+/// The working days after `from` up to and including `to`, counted day by day
+/// (negative when `to` is before `from`).
+pub(crate) fn count_working_days<C: WorkCalendar + ?Sized>(
+    calendar: &C,
+    from: Date,
+    to: Date,
+) -> i64 {
+    let (lo, hi, sign) = if from <= to {
+        (from, to, 1)
+    } else {
+        (to, from, -1)
+    };
+    let mut count = 0;
+    let mut date = lo;
+    while date < hi {
+        date = date.tomorrow().expect("dates stay far inside jiff's range");
+        if calendar.is_working_day(date) {
+            count += 1;
+        }
+    }
+    sign * count
 }
 
 /// Saturday and Sunday off, nothing else: the rule [`ChinaCalendar`] falls
