@@ -574,8 +574,8 @@ pub struct Transition {
     pub from: CaseState,
     /// Details for the audit log and the timeline (opinion, reasons, notice).
     pub detail: serde_json::Value,
-    /// The case's deadlines after the transition when any of them changed
-    /// (empty when none did).
+    /// The case's deadlines the transition set or changed (none when it
+    /// changed none).
     pub deadlines: Vec<TrackedDeadline>,
 }
 
@@ -844,12 +844,12 @@ pub fn decide(
             })
         }
     };
-    let deadlines = next.deadlines(calendar);
-    let deadlines = if deadlines == facts.deadlines(calendar) {
-        Vec::new()
-    } else {
-        deadlines
-    };
+    let before = facts.deadlines(calendar);
+    let deadlines = next
+        .deadlines(calendar)
+        .into_iter()
+        .filter(|d| !before.contains(d))
+        .collect();
     Ok(Transition {
         facts: next,
         action,

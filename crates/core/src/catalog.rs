@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
-use crate::calendar::{LimitUnit, TimeLimit};
+use crate::calendar::{DEFAULT_STATUTORY_LIMIT, JOINT_STATUTORY_LIMIT, LimitUnit, TimeLimit};
 use crate::staff::Role;
 
 macro_rules! keyed_enum {
@@ -263,7 +263,20 @@ impl Guide {
             category: self.category,
             steps: &self.steps,
             promised_limit: self.promised_limit,
-            statutory_limit: self.statutory_limit,
+            statutory_limit: self.statutory_limit_in_force(),
+        }
+    }
+
+    /// The statutory limit cases run against: the item's own, or, when it
+    /// sets none (0) and is not handled on the spot, the Administrative
+    /// Licensing Law's default — 20 working days, 45 for joint or centralised
+    /// handling (art. 42).
+    pub fn statutory_limit_in_force(&self) -> TimeLimit {
+        match (self.statutory_limit.amount, self.category) {
+            (0, HandlingCategory::Instant) => self.statutory_limit,
+            (0, HandlingCategory::Joint) => JOINT_STATUTORY_LIMIT,
+            (0, _) => DEFAULT_STATUTORY_LIMIT,
+            _ => self.statutory_limit,
         }
     }
 
@@ -368,5 +381,17 @@ pub(crate) mod tests {
     fn fees_read_in_yuan() {
         assert_eq!(yuan(8000), "80元");
         assert_eq!(yuan(8050), "80.50元");
+    }
+
+    #[test]
+    fn items_without_limits_of_their_own_take_the_law_s_defaults() {
+        let mut guide = sample_guide();
+        guide.category = HandlingCategory::Promised;
+        guide.statutory_limit = TimeLimit::working_days(0);
+        assert_eq!(guide.rules().statutory_limit, TimeLimit::working_days(20));
+        guide.category = HandlingCategory::Joint;
+        assert_eq!(guide.rules().statutory_limit, TimeLimit::working_days(45));
+        guide.category = HandlingCategory::Instant;
+        assert_eq!(guide.rules().statutory_limit, TimeLimit::working_days(0));
     }
 }

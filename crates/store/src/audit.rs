@@ -34,6 +34,15 @@ pub(crate) fn case_detail(
 
 /// Appends an entry to the chain. Must run inside a write job.
 pub async fn append(conn: &mut Conn, at: Timestamp, entry: Entry<'_>) -> Result<i64, StoreError> {
+    Ok(append_head(conn, at, entry).await?.0)
+}
+
+/// [`append`], returning the chain's new head (seq, hash).
+pub(crate) async fn append_head(
+    conn: &mut Conn,
+    at: Timestamp,
+    entry: Entry<'_>,
+) -> Result<(i64, String), StoreError> {
     // Updating the head first locks it (PostgreSQL row lock; SQLite's writer
     // lock is already held), so two nodes never chain onto the same entry.
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
@@ -69,7 +78,7 @@ pub async fn append(conn: &mut Conn, at: Timestamp, entry: Entry<'_>) -> Result<
     .bind(&hash)
     .execute(&mut *conn)
     .await?;
-    Ok(seq)
+    Ok((seq, hash))
 }
 
 /// The result of checking the chain.

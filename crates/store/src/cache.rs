@@ -8,7 +8,7 @@
 //!   dropped on every staff change made through this store and otherwise live
 //!   for [`STAFF_TTL`], which bounds how long another node's change can go
 //!   unseen.
-//! - The audit head as last written by a case transition here, so a
+//! - The audit head as last written by a case transition or application here, so a
 //!   transition need not read it first; the write checks it is still the head
 //!   (another writer, or any other audit entry, moves it) and is retried with
 //!   the head read afresh when it is not.

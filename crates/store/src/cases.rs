@@ -118,10 +118,37 @@ pub struct CaseFilter {
     pub offset: i64,
 }
 
-const CASE_COLUMNS: &str = "id, number, item_id, department_id, channel, applicant_name, applicant_phone, \
+const CASE_FIELDS: &str = "id, number, item_id, department_id, channel, applicant_name, applicant_phone, \
     applicant_id_number, applicant_org, form, state, step_index, received_on, supplement_requested, \
-    deemed_accepted, clock_start, promised_due, statutory_due, paused_working_days, suspension, outcome, \
+    deemed_accepted, clock_start, paused_working_days, suspension, outcome, \
     clock, assignee_id, version, submitted_at, updated_at";
+
+/// The due day of deadline `kind` of the case in table `t` (an SQL expression).
+fn case_due(t: &str, kind: &str) -> String {
+    format!(
+        "(SELECT COALESCE(d.final_due, s.due_on) FROM object_deadlines d \
+         JOIN deadline_schedules s ON s.id = d.schedule_id \
+         WHERE d.object_kind = '{kind}' AND d.object_id = {t}.id)"
+    )
+}
+
+/// The columns [`case_from`] reads, of the cases table named `t`: its own,
+/// and the promised and statutory due days from the deadlines index.
+fn case_columns(t: &str) -> String {
+    let mut columns: Vec<String> = CASE_FIELDS
+        .split(", ")
+        .map(|c| format!("{t}.{}", c.trim()))
+        .collect();
+    columns.push(format!("{} AS promised_due", case_due(t, "case_promised")));
+    columns.push(format!(
+        "{} AS statutory_due",
+        case_due(t, "case_statutory")
+    ));
+    columns.join(", ")
+}
+
+static CASE_COLUMNS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| case_columns("cases"));
 
 fn case_from(row: &AnyRow) -> Result<Case, StoreError> {
     let bad =
@@ -287,10 +314,6 @@ async fn insert_event(conn: &mut Conn, event: NewEvent<'_>) -> Result<i64, Store
 /// The case with its item's current version and its assignee (columns
 /// `a_*`), for [`Store::case_context`].
 static CONTEXT_QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let case_columns: Vec<String> = CASE_COLUMNS
-        .split(", ")
-        .map(|c| format!("c.{}", c.trim()))
-        .collect();
     format!(
         "SELECT {}, i.version AS item_version, a.id AS a_id, a.login AS a_login, a.name AS a_name, \
          a.department_id AS a_department_id, a.roles AS a_roles, a.backup_id AS a_backup_id, \
@@ -298,7 +321,7 @@ static CONTEXT_QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| 
          FROM cases c JOIN service_items i ON i.id = c.item_id JOIN departments dep ON dep.id = c.department_id \
          LEFT JOIN staff a ON a.id = c.assignee_id \
          WHERE c.id = $1",
-        case_columns.join(", ")
+        case_columns("c")
     )
 });
 
@@ -333,17 +356,19 @@ struct TransitionWrite {
     assignee_id: Option<i64>,
     now: Timestamp,
     calendar_generation: i64,
+    /// The region code of the case's department: its deadlines' calendar.
+    region: String,
 }
 
 /// The case update both write paths start with: the new facts, guarded by the
 /// version the transition was decided on and the calendar generation it was
-/// decided with. Parameters $1 to $18.
+/// decided with. Parameters $1 to $16.
 const CASE_UPDATE: &str = "UPDATE cases SET state = $1, step_index = $2, received_on = $3, \
-    supplement_requested = $4, deemed_accepted = $5, clock_start = $6, promised_due = $7, \
-    statutory_due = $8, paused_working_days = $9, suspension = $10, outcome = $11, \
-    pending_role = $12, assignee_id = $13, version = version + 1, updated_at = $14, clock = $17 \
-    WHERE id = $15 AND version = $16 \
-    AND $18 = (SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'calendar_generation')";
+    supplement_requested = $4, deemed_accepted = $5, clock_start = $6, \
+    paused_working_days = $7, suspension = $8, outcome = $9, \
+    pending_role = $10, assignee_id = $11, version = version + 1, updated_at = $12, clock = $15 \
+    WHERE id = $13 AND version = $14 \
+    AND $16 = (SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'calendar_generation')";
 
 /// The whole SQLite transition (see [`write_transition_sqlite`]): the case
 /// update, then the event, the audit head and the audit entry, each only when
@@ -352,27 +377,27 @@ static TRANSITION_SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new
     format!(
         "{CASE_UPDATE}; \
              INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
-             SELECT $15, $19, $20, $1, $21, $22, $14, $23 WHERE changes() = 1 RETURNING id; \
-             UPDATE audit_head SET seq = $24, hash = $25 WHERE id = 1 AND seq = $26 AND hash = $31 AND changes() = 1; \
+             SELECT $13, $17, $18, $1, $19, $20, $12, $21 WHERE changes() = 1 RETURNING id; \
+             UPDATE audit_head SET seq = $22, hash = $23 WHERE id = 1 AND seq = $24 AND hash = $29 AND changes() = 1; \
              INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash) \
-             SELECT $24, $27, $28, $19, 'case', $29, $30, $31, $25 WHERE changes() = 1 RETURNING seq; \
+             SELECT $22, $25, $26, $17, 'case', $27, $28, $29, $23 WHERE changes() = 1 RETURNING seq; \
              {}",
-        crate::clock::upsert_sql_with(
+        crate::clock::upsert_sql(
             Backend::Sqlite,
-            &crate::clock::case_region("$15"),
-            "$32",
-            "$15",
-            "$14",
-            "changes() = 1",
+            "$31",
+            "$30",
+            "$13",
+            // Only when this transition's audit entry was written.
+            "EXISTS (SELECT 1 FROM audit_log WHERE seq = $22 AND hash = $23)",
         )
-        .0
+        .join("; ")
     )
 });
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 impl TransitionWrite {
-    /// Binds [`CASE_UPDATE`]'s parameters $1 to $16.
+    /// Binds [`CASE_UPDATE`]'s parameters.
     fn bind_case_update<'q>(&self, query: AnyQuery<'q>) -> Result<AnyQuery<'q>, StoreError> {
         let facts = &self.transition.facts;
         let suspension = facts
@@ -392,8 +417,6 @@ impl TransitionWrite {
             .bind(flag(facts.supplement_requested))
             .bind(flag(facts.deemed_accepted))
             .bind(facts.clock_start.map(date_text))
-            .bind(facts.promised_due.map(date_text))
-            .bind(facts.statutory_due.map(date_text))
             .bind(i64::from(facts.paused_working_days))
             .bind(suspension)
             .bind(facts.outcome.map(Outcome::key))
@@ -512,7 +535,14 @@ async fn write_transition(
         },
     )
     .await?;
-    crate::clock::write_case_deadlines(conn, backend, case.id, &transition.deadlines, now).await?;
+    crate::clock::write_case_deadlines(
+        conn,
+        backend,
+        case.id,
+        &write.region,
+        &transition.deadlines,
+    )
+    .await?;
     Ok(write.into_applied(event_id))
 }
 
@@ -581,6 +611,7 @@ async fn write_transition_sqlite(
         .bind(&audit_detail)
         .bind(&prev_hash)
         .bind(crate::clock::deadline_rows(&transition.deadlines)?)
+        .bind(&write.region)
         .fetch_all(&mut *conn)
         .await?;
     // Success returns the event's id and the audit entry's seq.
@@ -700,7 +731,8 @@ impl Store {
                     .unwrap_or_else(|e| e.into_inner())
                     .for_region(&department_region);
                 let deadlines = facts.deadlines(calendar.as_ref());
-                crate::clock::write_case_deadlines(conn, backend, case_id, &deadlines, now).await?;
+                crate::clock::write_case_deadlines(conn, backend, case_id, &department_region, &deadlines)
+                    .await?;
                 for (material_name, file) in &new.materials {
                     let info = insert_file(conn, file, now).await?;
                     sqlx::query("INSERT INTO case_materials (case_id, material_name, file_id, added_at) VALUES ($1, $2, $3, $4)")
@@ -727,7 +759,7 @@ impl Store {
                     detail: &detail,
                 })
                 .await?;
-                audit::append(conn, now, Entry {
+                let head = audit::append_head(conn, now, Entry {
                     actor: &who.audit_actor(),
                     action: "submit",
                     object_kind: "case",
@@ -735,6 +767,9 @@ impl Store {
                     detail: &detail,
                 })
                 .await?;
+                // The next transition chains onto this entry without reading
+                // the head (guarded: a rolled-back job only costs a retry).
+                caches.set_audit_head(Some(head));
                 // What was written, without reading it back.
                 let event = CaseEvent {
                     id: event_id,
@@ -826,6 +861,7 @@ impl Store {
                 .map(|a| a.name.clone());
             let write = TransitionWrite {
                 calendar_generation: context.calendar_generation,
+                region: context.region,
                 case: context.case,
                 transition,
                 who,
@@ -922,7 +958,8 @@ impl Store {
 
     pub async fn case(&self, id: i64) -> Result<Case, StoreError> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"
+            "SELECT {} FROM cases WHERE id = $1",
+            *CASE_COLUMNS
         )))
         .bind(id)
         .fetch_optional(self.pool())
@@ -933,7 +970,8 @@ impl Store {
 
     pub async fn case_by_number(&self, number: &str) -> Result<Case, StoreError> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE number = $1"
+            "SELECT {} FROM cases WHERE number = $1",
+            *CASE_COLUMNS
         )))
         .bind(number.trim())
         .fetch_optional(self.pool())
@@ -996,11 +1034,13 @@ impl Store {
         }
         let placeholders: Vec<String> = (0..roles.len()).map(|i| format!("${}", i + 4)).collect();
         let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE department_id = $1 AND pending_role IN ({}) \
+            "SELECT {} FROM cases WHERE department_id = $1 AND pending_role IN ({}) \
              AND (assignee_id IS NULL OR assignee_id = $2 \
                   OR assignee_id IN (SELECT id FROM staff WHERE backup_id = $2 AND absent = 1)) \
-             ORDER BY COALESCE(promised_due, received_on), id LIMIT $3",
-            placeholders.join(", ")
+             ORDER BY COALESCE({}, received_on), id LIMIT $3",
+            *CASE_COLUMNS,
+            placeholders.join(", "),
+            case_due("cases", "case_promised")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql))
             .bind(member.department_id)
@@ -1026,7 +1066,8 @@ impl Store {
             filter.limit.min(1000)
         };
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE {condition} ORDER BY submitted_at DESC, id DESC LIMIT $5 OFFSET $6"
+            "SELECT {} FROM cases WHERE {condition} ORDER BY submitted_at DESC, id DESC LIMIT $5 OFFSET $6",
+            *CASE_COLUMNS
         )))
         .bind(filter.department_id)
         .bind(filter.item_id)

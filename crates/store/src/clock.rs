@@ -1,13 +1,16 @@
 //! The deadlines index, calendar overrides and recomputation.
 //!
-//! Every deadline of every supervised object is one row of `deadlines`
-//! (written in the same job as the change that set it). Changing the calendar
-//! — an override added or revoked, or new shipped holiday data — recomputes
-//! in one job every open deadline whose counting period contains a changed day,
-//! records each move in `deadline_changes`, and moves the cases' own due days
-//! and counts a new calendar generation: a case transition is written only
-//! while the generation it was decided on is current, so a command decided on
-//! the old calendar is decided again on the new one.
+//! Every deadline of every supervised object is a row of `object_deadlines`
+//! (written in the same job as the change that set it) pointing at a
+//! `deadline_schedules` row: start day, limit and pauses on one region's
+//! calendar, with its due day. Deadlines that count alike share a schedule,
+//! so changing the calendar — an override added or revoked, or new shipped
+//! holiday data — recomputes in one job the schedules whose counting period
+//! contains a changed day (thousands at most, however many objects point at
+//! them), records each move in `schedule_changes`, and counts a new calendar
+//! generation: a case transition is written only while the generation it was
+//! decided on is current, so a command decided on the old calendar is decided
+//! again on the new one.
 
 use std::sync::Arc;
 
@@ -26,39 +29,28 @@ use crate::audit::{self, Entry};
 use crate::db::{date_text, from_micros, micros, parse_date};
 use crate::{Backend, Conn, Store, StoreError};
 
-/// Writes a case's deadlines (insert or update by kind), on the calendar of
-/// its department's region.
+/// Writes a case's deadlines (insert or update by kind), counted on the
+/// calendar of `region` (its department's).
 pub(crate) async fn write_case_deadlines(
     conn: &mut Conn,
     backend: Backend,
     case_id: i64,
+    region: &str,
     deadlines: &[TrackedDeadline],
-    now: Timestamp,
 ) -> Result<(), StoreError> {
     if deadlines.is_empty() {
         return Ok(());
     }
-    sqlx::query(upsert_sql_with(
-        backend,
-        &case_region("$2"),
-        "$1",
-        "$2",
-        "$3",
-        "true",
-    ))
-    .bind(deadline_rows(deadlines)?)
-    .bind(case_id)
-    .bind(micros(now))
-    .execute(&mut *conn)
-    .await?;
+    let rows = deadline_rows(deadlines)?;
+    for sql in upsert_sql(backend, "$3", "$1", "$2", "true") {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&rows)
+            .bind(case_id)
+            .bind(region)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
-}
-
-/// The region code of the department of case `case` (an SQL expression).
-pub(crate) fn case_region(case: &str) -> String {
-    format!(
-        "(SELECT d.region_code FROM cases c JOIN departments d ON d.id = c.department_id WHERE c.id = {case})"
-    )
 }
 
 /// The deadlines as the JSON array [`upsert_sql`] reads.
@@ -80,38 +72,65 @@ pub(crate) fn deadline_rows(deadlines: &[TrackedDeadline]) -> Result<String, Sto
     serde_json::to_string(&rows).map_err(StoreError::backend)
 }
 
-/// Upsert of the deadlines in the JSON parameter `rows` for the object
-/// `object` at `now`, the region given by the SQL expression `region`. On
-/// SQLite `guard` is the SELECT's condition (the transition fast path chains
-/// on `changes()`).
-pub(crate) fn upsert_sql_with(
+/// The two statements that write the deadlines in the JSON parameter `rows`
+/// of object `object` (SQL expressions), in the region given by the
+/// SQL expression `region`: the schedules they count on (kept when they
+/// exist: the same calendar gives the same due day), then the object's
+/// deadlines pointing at them. Each runs only where `guard` holds.
+pub(crate) fn upsert_sql(
     backend: Backend,
     region: &str,
     rows: &str,
     object: &str,
-    now: &str,
     guard: &str,
-) -> sqlx::AssertSqlSafe<String> {
-    let columns =
-        "object_kind, object_id, region, start_on, amount, unit, pauses, due_on, state, updated_at";
-    let update = "ON CONFLICT (object_kind, object_id) DO UPDATE SET region = excluded.region, \
-        start_on = excluded.start_on, amount = excluded.amount, unit = excluded.unit, \
-        pauses = excluded.pauses, due_on = excluded.due_on, state = excluded.state, \
-        updated_at = excluded.updated_at";
-    sqlx::AssertSqlSafe(match backend {
-        Backend::Sqlite => format!(
-            "INSERT INTO deadlines ({columns}) \
-             SELECT j.value->>'kind', {object}, {region}, j.value->>'start', j.value->>'amount', \
-             j.value->>'unit', j.value->>'pauses', j.value->>'due', j.value->>'state', {now} \
-             FROM json_each({rows}) j WHERE {guard} {update}"
+) -> [String; 2] {
+    let (source, field): (String, fn(&str) -> String) = match backend {
+        Backend::Sqlite => (format!("json_each({rows}) j"), |f| {
+            format!("j.value->>'{f}'")
+        }),
+        Backend::Postgres => (
+            format!(
+                "jsonb_to_recordset(CAST({rows} AS jsonb)) AS j(kind text, start text, amount bigint, \
+                 unit text, pauses text, due text, state text)"
+            ),
+            |f| format!("j.{f}"),
         ),
-        Backend::Postgres => format!(
-            "INSERT INTO deadlines ({columns}) \
-             SELECT j.kind, {object}, {region}, j.start, j.amount, j.unit, j.pauses, j.due, j.state, {now} \
-             FROM jsonb_to_recordset(CAST({rows} AS jsonb)) AS j(kind text, start text, amount bigint, \
-             unit text, pauses text, due text, state text) {update}"
+    };
+    // The last schedule change so far: the changes after it are this
+    // deadline's (see `object_deadlines.linked_after`).
+    let mark = "(SELECT COALESCE(MAX(id), 0) FROM schedule_changes)";
+    let (kind, start, amount, unit, pauses, due, state) = (
+        field("kind"),
+        field("start"),
+        field("amount"),
+        field("unit"),
+        field("pauses"),
+        field("due"),
+        field("state"),
+    );
+    [
+        format!(
+            "INSERT INTO deadline_schedules (region, start_on, amount, unit, pauses, due_on) \
+             SELECT {region}, {start}, {amount}, {unit}, {pauses}, {due} FROM {source} WHERE {guard} \
+             ON CONFLICT (region, start_on, amount, unit, pauses) DO NOTHING"
         ),
-    })
+        format!(
+            "INSERT INTO object_deadlines (object_kind, object_id, schedule_id, state, linked_after, \
+             ended_after, final_due) \
+             SELECT {kind}, {object}, s.id, {state}, {mark}, CASE WHEN {state} = 'ended' THEN {mark} END, \
+             CASE WHEN {state} = 'ended' THEN {due} END \
+             FROM {source} JOIN deadline_schedules s ON s.region = {region} AND s.start_on = {start} \
+             AND s.amount = {amount} AND s.unit = {unit} AND s.pauses = {pauses} WHERE {guard} \
+             ON CONFLICT (object_kind, object_id) DO UPDATE SET schedule_id = excluded.schedule_id, \
+             state = excluded.state, \
+             linked_after = CASE WHEN object_deadlines.schedule_id = excluded.schedule_id \
+             THEN object_deadlines.linked_after ELSE excluded.linked_after END, \
+             ended_after = CASE WHEN excluded.state <> 'ended' THEN NULL \
+             ELSE COALESCE(object_deadlines.ended_after, excluded.ended_after) END, \
+             final_due = CASE WHEN excluded.state <> 'ended' THEN NULL \
+             ELSE COALESCE(object_deadlines.final_due, excluded.final_due) END"
+        ),
+    ]
 }
 
 /// A deadline as the index holds it.
@@ -164,6 +183,9 @@ pub struct Recomputed {
     pub examined: u64,
     /// Those whose due day moved.
     pub moved: u64,
+    /// The schedules those deadlines share whose due day moved (each
+    /// recomputed once, with one change record).
+    pub schedules_moved: u64,
 }
 
 /// The result of adding or revoking an override.
@@ -173,8 +195,10 @@ pub struct OverrideApplied {
     pub recomputed: Recomputed,
 }
 
-const DEADLINE_COLUMNS: &str =
-    "id, object_kind, object_id, region, start_on, amount, unit, pauses, due_on, state";
+/// An object's deadline with its schedule (`d` and `s`).
+/// An ended deadline keeps the due day it ended with.
+const DEADLINE_COLUMNS: &str = "d.id, d.object_kind, d.object_id, s.region, s.start_on, s.amount, \
+    s.unit, s.pauses, COALESCE(d.final_due, s.due_on) AS due_on, d.state";
 
 fn record_from(row: &AnyRow) -> Result<DeadlineRecord, StoreError> {
     let bad = |what: &str, v: &str| StoreError::Backend(format!("bad {what} {v:?} in deadlines"));
@@ -281,15 +305,9 @@ async fn calendar_changed(
     Ok(recomputed)
 }
 
-/// Recomputes, inside a write job, the open deadlines whose counting period
-/// (after the start day, through the due day) contains a day in `from..=to`.
-///
-/// Deadlines with the same region, start, limit, pauses and due day have the
-/// same new due day: they are read as groups, each group's due day is
-/// computed once, and the groups that moved are applied with set-based
-/// statements (a change record per deadline, the deadlines, the cases' own
-/// due days), so a change touching a million deadlines is a handful of
-/// statements, not a million.
+/// Recomputes, inside a write job, the schedules whose counting period
+/// (after the start day, through the due day) contains a day in `from..=to`,
+/// records each move, and counts the open deadlines they carry.
 pub(crate) async fn recompute(
     conn: &mut Conn,
     backend: Backend,
@@ -301,18 +319,14 @@ pub(crate) async fn recompute(
 ) -> Result<Recomputed, StoreError> {
     #[derive(Serialize)]
     struct Moved {
-        region: String,
-        start: String,
-        amount: i64,
-        unit: String,
-        pauses: String,
+        id: i64,
         old: String,
         due: String,
     }
     let rows = sqlx::query(
-        "SELECT region, start_on, amount, unit, pauses, due_on, COUNT(*) AS n FROM deadlines \
-         WHERE state <> 'ended' AND due_on >= $1 AND start_on < $2 \
-         GROUP BY region, start_on, amount, unit, pauses, due_on",
+        "SELECT s.id, s.region, s.start_on, s.amount, s.unit, s.pauses, s.due_on, \
+         (SELECT COUNT(*) FROM object_deadlines d WHERE d.schedule_id = s.id AND d.state <> 'ended') AS open \
+         FROM deadline_schedules s WHERE s.due_on >= $1 AND s.start_on < $2",
     )
     .bind(date_text(from))
     .bind(date_text(to))
@@ -322,18 +336,17 @@ pub(crate) async fn recompute(
     let (mut examined, mut moved_count) = (0u64, 0u64);
     let mut moved: Vec<Moved> = Vec::new();
     for row in &rows {
-        let bad = |what: &str| StoreError::Backend(format!("bad {what} in deadlines"));
+        let bad = |what: &str| StoreError::Backend(format!("bad {what} in deadline_schedules"));
         let region: String = row.try_get("region")?;
         let unit: String = row.try_get("unit")?;
-        let amount: i64 = row.try_get("amount")?;
         let pauses: String = row.try_get("pauses")?;
         let old: String = row.try_get("due_on")?;
-        let start: String = row.try_get("start_on")?;
-        let count = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+        let open = u64::try_from(row.try_get::<i64, _>("open")?).unwrap_or(0);
         let deadline = Deadline {
-            start: parse_date(&start)?,
+            start: parse_date(&row.try_get::<String, _>("start_on")?)?,
             limit: TimeLimit {
-                amount: u32::try_from(amount).map_err(|_| bad("amount"))?,
+                amount: u32::try_from(row.try_get::<i64, _>("amount")?)
+                    .map_err(|_| bad("amount"))?,
                 unit: LimitUnit::parse(&unit).ok_or_else(|| bad("unit"))?,
             },
             pauses: serde_json::from_str(&pauses).map_err(|_| bad("pauses"))?,
@@ -342,92 +355,61 @@ pub(crate) async fn recompute(
             .entry(region.clone())
             .or_insert_with(|| book.for_region(&region));
         let due = date_text(deadline.due(calendar.as_ref()));
-        examined += count;
+        examined += open;
         if due != old {
-            moved_count += count;
+            moved_count += open;
             moved.push(Moved {
-                region,
-                start,
-                amount,
-                unit,
-                pauses,
+                id: row.try_get("id")?,
                 old,
                 due,
             });
         }
     }
     if !moved.is_empty() {
-        let last_change: i64 =
-            sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM deadline_changes")
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get("id")?;
         let json = serde_json::to_string(&moved).map_err(StoreError::backend)?;
-        let [changes, deadlines, cases] = recompute_statements(backend);
+        let [schedules, changes] = recompute_statements(backend);
+        sqlx::query(sqlx::AssertSqlSafe(schedules))
+            .bind(&json)
+            .execute(&mut *conn)
+            .await?;
         sqlx::query(sqlx::AssertSqlSafe(changes))
             .bind(&json)
             .bind(micros(now))
             .bind(reason)
             .execute(&mut *conn)
             .await?;
-        for sql in [deadlines, cases] {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(last_change)
-                .bind(micros(now))
-                .execute(&mut *conn)
-                .await?;
-        }
     }
     Ok(Recomputed {
         examined,
         moved: moved_count,
+        schedules_moved: moved.len() as u64,
     })
 }
 
-/// The statements that apply moved groups of deadlines: a change record for
-/// each deadline of each group ($1: JSON of the groups, $2: now, $3: the
-/// reason); then, from the change records after record $1 ($2: now), the
-/// deadlines' due days and the cases' promised and statutory due days.
-fn recompute_statements(backend: Backend) -> [String; 3] {
-    // The groups as a table of plain columns (on SQLite materialized once,
-    // not re-read from JSON for every row compared); on SQLite `CROSS JOIN`
-    // keeps the few groups as the outer loop, each finding its deadlines
-    // through the index on open due days.
-    let (groups, join) = match backend {
+/// The statements that apply moved schedules ($1: JSON of the moves): their
+/// due days, and a change record for each ($2: now, $3: the reason).
+fn recompute_statements(backend: Backend) -> [String; 2] {
+    let (source, id, old, due) = match backend {
         Backend::Sqlite => (
-            "WITH g AS MATERIALIZED (SELECT value->>'region' AS region, value->>'start' AS start, \
-             value->>'amount' AS amount, value->>'unit' AS unit, value->>'pauses' AS pauses, \
-             value->>'old' AS old, value->>'due' AS due FROM json_each($1))",
-            "CROSS JOIN",
+            "json_each($1) g",
+            "g.value->>'id'",
+            "g.value->>'old'",
+            "g.value->>'due'",
         ),
         Backend::Postgres => (
-            "WITH g AS (SELECT * FROM jsonb_to_recordset(CAST($1 AS jsonb)) AS j(region text, \
-             start text, amount bigint, unit text, pauses text, old text, due text))",
-            "JOIN",
+            "jsonb_to_recordset(CAST($1 AS jsonb)) AS g(id bigint, old text, due text)",
+            "g.id",
+            "g.old",
+            "g.due",
         ),
-    };
-    let case_due = |kind: &str| {
-        format!(
-            "(SELECT d.due_on FROM deadlines d WHERE d.object_kind = '{kind}' AND d.object_id = cases.id)"
-        )
     };
     [
         format!(
-            "{groups} INSERT INTO deadline_changes (deadline_id, old_due, new_due, reason, changed_at) \
-             SELECT d.id, g.old, g.due, $3, $2 FROM g {join} deadlines d \
-             ON d.state <> 'ended' AND d.due_on = g.old AND d.start_on = g.start \
-             AND d.amount = g.amount AND d.unit = g.unit AND d.pauses = g.pauses AND d.region = g.region"
+            "UPDATE deadline_schedules SET due_on = {due} FROM {source} WHERE deadline_schedules.id = {id}"
         ),
-        "UPDATE deadlines SET due_on = c.new_due, updated_at = $2 FROM deadline_changes c \
-         WHERE c.id > $1 AND deadlines.id = c.deadline_id"
-            .to_string(),
         format!(
-            "UPDATE cases SET promised_due = COALESCE({}, promised_due), \
-             statutory_due = COALESCE({}, statutory_due), version = version + 1, updated_at = $2 \
-             WHERE id IN (SELECT d.object_id FROM deadline_changes c JOIN deadlines d ON d.id = c.deadline_id \
-             WHERE c.id > $1 AND d.object_kind IN ('case_promised', 'case_statutory'))",
-            case_due("case_promised"),
-            case_due("case_statutory")
+            "INSERT INTO schedule_changes (schedule_id, old_due, new_due, reason, changed_at) \
+             SELECT {id}, {old}, {due}, $3, $2 FROM {source}"
         ),
     ]
 }
@@ -659,16 +641,22 @@ impl Store {
             .await
     }
 
-    /// The deadlines of a case, in kind order.
+    /// The deadlines of a case, in the order of [`DeadlineKind::ALL`].
     pub async fn case_deadlines(&self, case_id: i64) -> Result<Vec<DeadlineRecord>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE object_kind IN ({}) AND object_id = $1 ORDER BY id",
+            "SELECT {DEADLINE_COLUMNS} FROM object_deadlines d JOIN deadline_schedules s ON s.id = d.schedule_id \
+             WHERE d.object_kind IN ({}) AND d.object_id = $1",
             case_kinds()
         )))
         .bind(case_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(record_from).collect()
+        let mut records = rows
+            .iter()
+            .map(record_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        records.sort_by_key(|r| DeadlineKind::ALL.iter().position(|k| *k == r.kind));
+        Ok(records)
     }
 
     /// The calendar changes that moved a case's deadlines, oldest first.
@@ -677,9 +665,10 @@ impl Store {
         case_id: i64,
     ) -> Result<Vec<DeadlineChange>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT c.deadline_id, d.object_kind, c.old_due, c.new_due, c.reason, c.changed_at \
-             FROM deadline_changes c JOIN deadlines d ON d.id = c.deadline_id \
-             WHERE d.object_kind IN ({}) AND d.object_id = $1 ORDER BY c.id",
+            "SELECT d.id AS deadline_id, d.object_kind, c.old_due, c.new_due, c.reason, c.changed_at \
+             FROM object_deadlines d JOIN schedule_changes c ON c.schedule_id = d.schedule_id \
+             WHERE d.object_kind IN ({}) AND d.object_id = $1 AND c.id > d.linked_after \
+             AND (d.ended_after IS NULL OR c.id <= d.ended_after) ORDER BY c.id",
             case_kinds()
         )))
         .bind(case_id)

@@ -41,7 +41,9 @@ pub(crate) fn normalize_url(url: &str) -> Result<(Backend, String), StoreError> 
 }
 
 /// Per-connection settings. SQLite: WAL with synchronous=FULL, so a commit is
-/// on disk when it returns and SIGKILL loses nothing acknowledged.
+/// on disk when it returns and SIGKILL loses nothing acknowledged; a 64 MiB
+/// page cache and temporary tables in memory, so a transaction touching a
+/// million rows (a calendar change) does not spill its pages mid-way.
 pub(crate) async fn prepare_connection(
     backend: Backend,
     conn: &mut Conn,
@@ -49,7 +51,8 @@ pub(crate) async fn prepare_connection(
     if backend == Backend::Sqlite {
         conn.execute(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
         )
         .await?;
     }

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 type Schema = BTreeMap<String, BTreeSet<String>>;
 
-/// Adds the tables and columns a migration file creates to `schema`.
+/// Applies the tables and columns a migration file creates or drops to `schema`.
 fn read_migration(schema: &mut Schema, sql: &str) {
     let mut table: Option<String> = None;
     for line in sql.lines() {
@@ -19,14 +19,20 @@ fn read_migration(schema: &mut Schema, sql: &str) {
         if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
             let mut words = rest.split_whitespace();
             let name = words.next().expect("a table name");
-            if let (Some("ADD"), Some("COLUMN"), Some(column)) =
-                (words.next(), words.next(), words.next())
-            {
-                schema
-                    .get_mut(name)
-                    .expect("a table created earlier")
-                    .insert(column.to_string());
+            let columns = schema.get_mut(name).expect("a table created earlier");
+            match (words.next(), words.next(), words.next()) {
+                (Some("ADD"), Some("COLUMN"), Some(column)) => {
+                    columns.insert(column.to_string());
+                }
+                (Some("DROP"), Some("COLUMN"), Some(column)) => {
+                    columns.remove(column.trim_end_matches(';'));
+                }
+                _ => {}
             }
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("DROP TABLE ") {
+            schema.remove(rest.trim_end_matches(';').trim());
             continue;
         }
         if let Some(rest) = line.strip_prefix("CREATE TABLE ") {

@@ -75,7 +75,7 @@ impl From<&ServiceItem> for ItemSummary {
             item_type_label: g.item_type.label().into(),
             target_label: g.target.label().into(),
             promised_limit: g.promised_limit.label(),
-            statutory_limit: g.statutory_limit.label(),
+            statutory_limit: g.statutory_limit_in_force().label(),
             compression_percent: g.compression_percent(),
             visits: g.visits,
             version: item.version,

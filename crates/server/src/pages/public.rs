@@ -102,7 +102,7 @@ fn item_row(item: &ServiceItem, departments: &HashMap<i64, String>) -> ItemRow {
         item_type: g.item_type.label(),
         target: g.target.label(),
         promised: g.promised_limit.label(),
-        statutory: g.statutory_limit.label(),
+        statutory: g.statutory_limit_in_force().label(),
         compression: g.compression_percent().filter(|p| *p > 0),
         visits: g.visits,
     }
