@@ -694,7 +694,9 @@ fn who_for(command: &Command, department_id: i64, facts_role: Option<Role>, post
         | Command::Reject { .. }
         | Command::RequestSupplement { .. }
         | Command::Deliver { .. } => Some(Role::WindowClerk),
-        Command::Decide { .. } | Command::Terminate { .. } => Some(Role::Approver),
+        Command::Decide { .. } | Command::Terminate { .. } | Command::Extend { .. } => {
+            Some(Role::Approver)
+        }
         Command::CompleteStep { .. } | Command::Suspend { .. } | Command::Resume { .. } => {
             facts_role
         }

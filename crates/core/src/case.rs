@@ -11,7 +11,10 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::DomainError;
-use crate::calendar::{ACCEPTANCE_WINDOW, CERTIFICATE_LIMIT, TimeLimit, WorkCalendar, civil_date};
+use crate::calendar::{
+    ACCEPTANCE_WINDOW, CERTIFICATE_LIMIT, DEFAULT_EXTENSION, JOINT_EXTENSION, TimeLimit,
+    WorkCalendar, civil_date,
+};
 use crate::catalog::{HandlingCategory, Step};
 use crate::clock::{Deadline, DeadlineKind, Pause, TrackedDeadline};
 use crate::staff::Role;
@@ -141,6 +144,7 @@ pub enum Action {
     Terminate,
     Suspend,
     Resume,
+    Extend,
 }
 
 impl Action {
@@ -158,6 +162,7 @@ impl Action {
             Action::Terminate => "terminate",
             Action::Suspend => "suspend",
             Action::Resume => "resume",
+            Action::Extend => "extend",
         }
     }
 
@@ -175,6 +180,7 @@ impl Action {
             Action::Terminate => "终止办理",
             Action::Suspend => "进入特别程序",
             Action::Resume => "恢复办理",
+            Action::Extend => "延长办理期限",
         }
     }
 }
@@ -312,6 +318,9 @@ pub struct CaseClock {
     pub step: Option<StepClock>,
     #[serde(default)]
     pub decided_on: Option<Date>,
+    /// Whether the statutory limit was extended (once at most).
+    #[serde(default)]
+    pub extended: bool,
 }
 
 /// The step in progress and its own limit.
@@ -497,6 +506,11 @@ pub enum Command {
     Terminate {
         reason: String,
     },
+    /// The department head extends the statutory limit once (Administrative
+    /// Licensing Law art. 42): 10 working days, 15 for joint handling.
+    Extend {
+        reason: String,
+    },
     Suspend {
         procedure: SpecialProcedure,
         reason: String,
@@ -520,6 +534,7 @@ impl Command {
             Command::Deliver { .. } => Action::Deliver,
             Command::Withdraw { .. } => Action::Withdraw,
             Command::Terminate { .. } => Action::Terminate,
+            Command::Extend { .. } => Action::Extend,
             Command::Suspend { .. } => Action::Suspend,
             Command::Resume { .. } => Action::Resume,
         }
@@ -551,7 +566,9 @@ impl Command {
             Command::CompleteStep { .. } | Command::Suspend { .. } | Command::Resume { .. } => {
                 facts.pending_role(steps)
             }
-            Command::Decide { .. } | Command::Terminate { .. } => Some(Role::Approver),
+            Command::Decide { .. } | Command::Terminate { .. } | Command::Extend { .. } => {
+                Some(Role::Approver)
+            }
             Command::Resubmit { .. } | Command::Withdraw { .. } => None,
         }
     }
@@ -644,6 +661,7 @@ pub fn decide(
                 pauses: Vec::new(),
                 step: None,
                 decided_on: None,
+                extended: false,
             };
             clock.start_step(rules.steps.first(), 0, today);
             next.clock = Some(clock);
@@ -774,6 +792,34 @@ pub fn decide(
             next.state = S::Terminated;
             next.suspension = None;
             serde_json::json!({ "reason": reason })
+        }
+        Command::Extend { reason } => {
+            if !(in_step || from == S::Deciding) {
+                return Err(refuse());
+            }
+            let reason = required_text("reason", reason, "延长期限的理由")?;
+            let Some(clock) = next.clock.as_mut() else {
+                return Err(refuse());
+            };
+            if clock.extended {
+                return Err(DomainError::invalid(
+                    "reason",
+                    "本件已经延长过一次办理期限，不能再次延长",
+                ));
+            }
+            let extension = if rules.category == crate::catalog::HandlingCategory::Joint {
+                JOINT_EXTENSION
+            } else {
+                DEFAULT_EXTENSION
+            };
+            clock.statutory.amount += extension.amount;
+            clock.extended = true;
+            next.recompute_dues(calendar);
+            serde_json::json!({
+                "reason": reason,
+                "extension_days": extension.amount,
+                "statutory_due": next.statutory_due,
+            })
         }
         Command::Suspend {
             procedure,
@@ -1093,6 +1139,36 @@ mod tests {
     }
 
     #[test]
+    fn the_head_extends_the_statutory_limit_once_by_ten_working_days() {
+        let mut story = Story::new();
+        story.ok(accept(), "2026-11-23");
+        let statutory = story.facts.statutory_due.unwrap();
+        let promised = story.facts.promised_due;
+        assert!(allowed_actions(&story.facts).contains(&Action::Extend));
+        let extend = || Command::Extend {
+            reason: "需组织现场核查".into(),
+        };
+        story.ok(extend(), "2026-11-25");
+        assert_eq!(
+            story.facts.statutory_due,
+            Some(WeekendCalendar.add_working_days(statutory, 10))
+        );
+        // The hall's promise does not move.
+        assert_eq!(story.facts.promised_due, promised);
+        assert!(!allowed_actions(&story.facts).contains(&Action::Extend));
+        let twice = story.run(extend(), "2026-11-26").unwrap_err();
+        assert_eq!(twice.field(), Some("reason"));
+        let no_reason = Command::Extend { reason: " ".into() };
+        let mut fresh = Story::new();
+        fresh.ok(accept(), "2026-11-23");
+        assert!(fresh.run(no_reason, "2026-11-24").is_err());
+        assert_eq!(
+            extend().required_role(&story.facts, &story.steps),
+            Some(Role::Approver)
+        );
+    }
+
+    #[test]
     fn wrong_transitions_name_the_state_and_the_action() {
         let mut story = Story::new();
         story.ok(
@@ -1125,6 +1201,9 @@ mod tests {
             }),
             Just(Command::Terminate {
                 reason: "申请人死亡".into()
+            }),
+            Just(Command::Extend {
+                reason: "需现场核查".into()
             }),
             Just(Command::Resume {
                 note: String::new()
@@ -1427,6 +1506,15 @@ pub fn authorize(
 
 /// The commands the lifecycle allows at `facts`, in the order a form offers
 /// them. (Content and role checks still apply when one is given.)
+/// Extension, while the case has not been extended yet.
+fn extendable(facts: &CaseFacts) -> Option<Action> {
+    facts
+        .clock
+        .as_ref()
+        .filter(|c| !c.extended)
+        .map(|_| Action::Extend)
+}
+
 pub fn allowed_actions(facts: &CaseFacts) -> Vec<Action> {
     use Action as A;
     use CaseState as S;
@@ -1443,9 +1531,17 @@ pub fn allowed_actions(facts: &CaseFacts) -> Vec<Action> {
         ],
         S::AwaitingSupplement => vec![A::Resubmit, A::Withdraw, A::Terminate],
         S::Handling | S::Reviewing | S::Approving => {
-            vec![A::CompleteStep, A::Suspend, A::Withdraw, A::Terminate]
+            let mut actions = vec![A::CompleteStep, A::Suspend];
+            actions.extend(extendable(facts));
+            actions.extend([A::Withdraw, A::Terminate]);
+            actions
         }
-        S::Deciding => vec![A::Decide, A::Suspend, A::Withdraw, A::Terminate],
+        S::Deciding => {
+            let mut actions = vec![A::Decide, A::Suspend];
+            actions.extend(extendable(facts));
+            actions.extend([A::Withdraw, A::Terminate]);
+            actions
+        }
         S::Decided => vec![A::Deliver],
         S::Suspended => vec![A::Resume, A::Withdraw, A::Terminate],
         S::Completed | S::Rejected | S::Withdrawn | S::Terminated => vec![],

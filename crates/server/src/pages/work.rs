@@ -357,6 +357,7 @@ fn action_of(key: &str) -> Option<Action> {
         Action::Deliver,
         Action::Suspend,
         Action::Resume,
+        Action::Extend,
         Action::Terminate,
         Action::Withdraw,
         Action::Resubmit,
@@ -394,6 +395,7 @@ fn sample_command(action: Action) -> Option<Command> {
             planned_days: 0,
         },
         Action::Resume => Command::Resume { note: text() },
+        Action::Extend => Command::Extend { reason: text() },
         Action::Submit | Action::Resubmit | Action::Withdraw => return None,
     })
 }
@@ -545,6 +547,7 @@ fn command_from(action: Action, typed: &Typed) -> Result<Command, ApiError> {
         }
         Action::Resume => Command::Resume { note: t.note },
         Action::Terminate => Command::Terminate { reason: t.reason },
+        Action::Extend => Command::Extend { reason: t.reason },
         Action::Submit | Action::Resubmit | Action::Withdraw => {
             return Err(ApiError::forbidden("撤回申请和补正后重新提交由申请人办理"));
         }
