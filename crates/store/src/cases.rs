@@ -371,16 +371,18 @@ const CASE_UPDATE: &str = "UPDATE cases SET state = $1, step_index = $2, receive
     AND $16 = (SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'calendar_generation')";
 
 /// The whole SQLite transition (see [`write_transition_sqlite`]): the case
-/// update, then the event, the audit head and the audit entry, each only when
-/// the statement before changed a row.
+/// update, then the event, then the audit entry (only while the head is the
+/// one it chains onto; the `audit_head_follows` trigger advances the head),
+/// each only when the statement before changed a row; then the deadlines the
+/// transition set, only when its audit entry was written.
 static TRANSITION_SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "{CASE_UPDATE}; \
              INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
              SELECT $13, $17, $18, $1, $19, $20, $12, $21 WHERE changes() = 1 RETURNING id; \
-             UPDATE audit_head SET seq = $22, hash = $23 WHERE id = 1 AND seq = $24 AND hash = $29 AND changes() = 1; \
              INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash) \
-             SELECT $22, $25, $26, $17, 'case', $27, $28, $29, $23 WHERE changes() = 1 RETURNING seq; \
+             SELECT $22, $25, $26, $17, 'case', $27, $28, $29, $23 WHERE changes() = 1 \
+             AND EXISTS (SELECT 1 FROM audit_head WHERE id = 1 AND seq = $24 AND hash = $29) RETURNING seq; \
              {}",
         crate::clock::upsert_sql(
             Backend::Sqlite,
@@ -546,12 +548,12 @@ async fn write_transition(
     Ok(write.into_applied(event_id))
 }
 
-/// [`write_transition`] on SQLite in two round trips instead of five: the
-/// audit head is read, then one multi-statement query updates the case (only
-/// at the version it was decided on), inserts the event, advances the audit
-/// head and inserts the audit entry. Each statement after the first runs only
-/// when the one before changed a row (`changes() = 1`), so a stale version
-/// writes nothing. (sqlx runs several SQLite statements with numbered
+/// [`write_transition`] on SQLite in one round trip (two when the audit head
+/// is not cached): one multi-statement query updates the case (only at the
+/// version and calendar generation it was decided on), inserts the event, the
+/// audit entry (only onto the head it was chained to) and the deadlines. Each
+/// statement runs only when the one before wrote, so a stale version writes
+/// nothing. (sqlx runs several SQLite statements with numbered
 /// parameters in one call; PostgreSQL's protocol takes one statement at a
 /// time, so it keeps the plain path.)
 async fn write_transition_sqlite(

@@ -1,4 +1,4 @@
-//! The writer: one task, one connection, group commit.
+//! The writer: one thread, one connection, group commit.
 //!
 //! A job is an async function of the connection. The writer takes every job
 //! waiting in its queue (up to a batch limit), opens one transaction, runs each
@@ -49,22 +49,35 @@ impl Writer {
     ) -> Result<Writer, StoreError> {
         let (queue, receiver) = mpsc::channel(8192);
         let (ready, started) = oneshot::channel();
-        tokio::spawn(async move {
-            match db::connect_one(backend, &url).await {
-                Ok(conn) => {
-                    let _ = ready.send(Ok(()));
-                    run(
-                        Connection { conn, backend, url },
-                        receiver,
-                        max_batch.max(1),
-                    )
-                    .await;
-                }
-                Err(e) => {
-                    let _ = ready.send(Err(e));
-                }
-            }
-        });
+        // The writer runs on a thread of its own, with a runtime of its own:
+        // every statement is a round trip to the connection, and the writer
+        // resumes after each without queueing behind the request tasks of
+        // the server's runtime.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(StoreError::backend)?;
+        std::thread::Builder::new()
+            .name("onewindow-writer".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match db::connect_one(backend, &url).await {
+                        Ok(conn) => {
+                            let _ = ready.send(Ok(()));
+                            run(
+                                Connection { conn, backend, url },
+                                receiver,
+                                max_batch.max(1),
+                            )
+                            .await;
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .map_err(StoreError::backend)?;
         started
             .await
             .map_err(|_| StoreError::backend("the writer thread ended before starting"))??;
