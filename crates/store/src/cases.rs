@@ -370,29 +370,36 @@ const CASE_UPDATE: &str = "UPDATE cases SET state = $1, step_index = $2, receive
     WHERE id = $13 AND version = $14 \
     AND $16 = (SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'calendar_generation')";
 
-/// The whole SQLite transition (see [`write_transition_sqlite`]): the case
-/// update, then the event, then the audit entry (only while the head is the
-/// one it chains onto; the `audit_head_follows` trigger advances the head),
-/// each only when the statement before changed a row; then the deadlines the
-/// transition set, only when its audit entry was written.
+/// The whole SQLite transition (see [`write_transition_sqlite`]), between its
+/// own savepoint and release: the case update (at the version and calendar
+/// generation it was decided on, onto the audit head it chains to), then the
+/// event and the audit entry, each only when the statement before changed a
+/// row (the `audit_head_follows` trigger advances the head), then the
+/// deadlines the transition set, only when its audit entry was written.
 static TRANSITION_SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    // The case update itself runs only onto the audit head the entry is
+    // chained to, so every statement writes or none does.
+    let case_update = CASE_UPDATE.replace(
+        "WHERE id = $13 AND version = $14",
+        "WHERE id = $13 AND version = $14 \
+         AND EXISTS (SELECT 1 FROM audit_head WHERE id = 1 AND seq = $24 AND hash = $29)",
+    );
+    let deadlines = crate::clock::upsert_sql(
+        Backend::Sqlite,
+        "$31",
+        "$30",
+        "$13",
+        // Only when this transition's audit entry was written.
+        "EXISTS (SELECT 1 FROM audit_log WHERE seq = $22 AND hash = $23)",
+    )
+    .join("; ");
     format!(
-        "{CASE_UPDATE}; \
-             INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
-             SELECT $13, $17, $18, $1, $19, $20, $12, $21 WHERE changes() = 1 RETURNING id; \
-             INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash) \
-             SELECT $22, $25, $26, $17, 'case', $27, $28, $29, $23 WHERE changes() = 1 \
-             AND EXISTS (SELECT 1 FROM audit_head WHERE id = 1 AND seq = $24 AND hash = $29) RETURNING seq; \
-             {}",
-        crate::clock::upsert_sql(
-            Backend::Sqlite,
-            "$31",
-            "$30",
-            "$13",
-            // Only when this transition's audit entry was written.
-            "EXISTS (SELECT 1 FROM audit_log WHERE seq = $22 AND hash = $23)",
-        )
-        .join("; ")
+        "SAVEPOINT transition; {case_update}; \
+         INSERT INTO case_events (case_id, action, from_state, to_state, actor_id, on_behalf_of, at, detail) \
+         SELECT $13, $17, $18, $1, $19, $20, $12, $21 WHERE changes() = 1 RETURNING id; \
+         INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, detail, prev_hash, hash) \
+         SELECT $22, $25, $26, $17, 'case', $27, $28, $29, $23 WHERE changes() = 1 RETURNING seq; \
+         {deadlines}; RELEASE SAVEPOINT transition"
     )
 });
 
@@ -570,7 +577,9 @@ async fn write_transition_sqlite(
         ..
     } = &write;
     let (who, on_behalf_of, now) = (*who, *on_behalf_of, *now);
-    let (prev_seq, prev_hash): (i64, String) = match caches.audit_head() {
+    let cached = caches.audit_head();
+    let head_was_cached = cached.is_some();
+    let (prev_seq, prev_hash): (i64, String) = match cached {
         Some(head) => head,
         None => {
             let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
@@ -615,19 +624,32 @@ async fn write_transition_sqlite(
         .bind(crate::clock::deadline_rows(&transition.deadlines)?)
         .bind(&write.region)
         .fetch_all(&mut *conn)
-        .await?;
+        .await;
+    // The query keeps its writes all-or-nothing by itself (the writer runs it
+    // as a self-contained job): a statement failing half-way is undone here.
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT transition; RELEASE SAVEPOINT transition")
+                .execute(&mut *conn)
+                .await?;
+            return Err(e.into());
+        }
+    };
     // Success returns the event's id and the audit entry's seq.
     let event_id = rows.iter().find_map(|r| r.try_get::<i64, _>("id").ok());
     let audit_seq = rows.iter().find_map(|r| r.try_get::<i64, _>("seq").ok());
     let event_id = match (event_id, audit_seq) {
         (Some(event_id), Some(_)) => event_id,
-        (None, _) => return Err(StoreError::Conflict(STALE.into())),
-        (Some(_), None) => {
-            // The head moved since this process last wrote it (another writer,
-            // or another kind of audit entry): read it afresh next time.
+        _ if head_was_cached => {
+            // Nothing was written: the case moved on, or the head moved since
+            // this process last wrote it (another writer, another kind of
+            // audit entry). Read the head afresh and try again; if nothing is
+            // written then either, it is the case that moved.
             caches.set_audit_head(None);
             return Err(StoreError::Conflict(STALE_AUDIT_HEAD.into()));
         }
+        _ => return Err(StoreError::Conflict(STALE.into())),
     };
     caches.set_audit_head(Some((seq, hash)));
     Ok(write.into_applied(event_id))
@@ -874,12 +896,21 @@ impl Store {
                 assignee_id,
                 now,
             };
-            let result = self
-                .write_once(idempotency.clone(), now, {
-                    let caches = Arc::clone(&self.caches);
-                    move |conn| Box::pin(write_transition(conn, write, backend, caches))
+            let caches = Arc::clone(&self.caches);
+            let result = if backend == Backend::Sqlite && idempotency.is_none() {
+                // One multi-statement query between its own savepoint and
+                // release: the writer needs no savepoint round trip for it.
+                self.writer
+                    .run_self_contained(move |conn| {
+                        Box::pin(write_transition(conn, write, backend, caches))
+                    })
+                    .await
+            } else {
+                self.write_once(idempotency.clone(), now, move |conn| {
+                    Box::pin(write_transition(conn, write, backend, caches))
                 })
-                .await;
+                .await
+            };
             match result {
                 Err(e) if is_stale_audit_head(&e) && attempt < ATTEMPTS => continue,
                 Err(e) if is_stale(&e) && expected_version.is_none() && attempt < ATTEMPTS => {

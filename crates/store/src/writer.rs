@@ -30,7 +30,9 @@ type Job = Box<
 >;
 
 enum Message {
-    Job(Job),
+    /// A job, and whether it keeps its own writes all-or-nothing (see
+    /// [`Writer::run_self_contained`]).
+    Job(Job, bool),
     Stop(oneshot::Sender<()>),
 }
 
@@ -89,6 +91,26 @@ impl Writer {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
+        self.enqueue(job, false).await
+    }
+
+    /// Runs a job that leaves nothing behind when it fails (one statement,
+    /// or statements between its own savepoint and release that it rolls
+    /// back on error): the writer opens no savepoint for it, which saves a
+    /// round trip.
+    pub(crate) async fn run_self_contained<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        self.enqueue(job, true).await
+    }
+
+    async fn enqueue<T, F>(&self, job: F, self_contained: bool) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             Box::pin(async move {
@@ -116,7 +138,7 @@ impl Writer {
             })
         });
         self.queue
-            .send(Message::Job(job))
+            .send(Message::Job(job, self_contained))
             .await
             .map_err(|_| StoreError::Backend("the writer has stopped".into()))?;
         answered
@@ -187,16 +209,16 @@ impl Connection {
 }
 
 async fn run(mut connection: Connection, mut receiver: mpsc::Receiver<Message>, max_batch: usize) {
-    let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+    let mut batch: Vec<(Job, bool)> = Vec::with_capacity(max_batch);
     let mut stop: Option<oneshot::Sender<()>> = None;
     while let Some(message) = receiver.recv().await {
         match message {
-            Message::Job(job) => batch.push(job),
+            Message::Job(job, self_contained) => batch.push((job, self_contained)),
             Message::Stop(done) => stop = Some(done),
         }
         while stop.is_none() && batch.len() < max_batch {
             match receiver.try_recv() {
-                Ok(Message::Job(job)) => batch.push(job),
+                Ok(Message::Job(job, self_contained)) => batch.push((job, self_contained)),
                 Ok(Message::Stop(done)) => stop = Some(done),
                 Err(_) => break,
             }
@@ -213,9 +235,9 @@ async fn run(mut connection: Connection, mut receiver: mpsc::Receiver<Message>, 
     }
 }
 
-async fn commit_batch(connection: &mut Connection, batch: &mut Vec<Job>) {
+async fn commit_batch(connection: &mut Connection, batch: &mut Vec<(Job, bool)>) {
     if let Err(e) = connection.begin().await {
-        for job in batch.drain(..) {
+        for (job, _) in batch.drain(..) {
             let (_, deliver) = job(Err(e.clone())).await;
             deliver(Ok(()));
         }
@@ -225,25 +247,40 @@ async fn commit_batch(connection: &mut Connection, batch: &mut Vec<Job>) {
     let started = std::time::Instant::now();
     let jobs = batch.len();
     let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
-    // Closing one job's savepoint and opening the next one's go together in
-    // one round trip, as do the last close and the commit.
-    let mut last_ok: Option<bool> = None;
-    for job in batch.drain(..) {
-        let open = match last_ok {
-            None => "SAVEPOINT job",
-            Some(true) => "RELEASE SAVEPOINT job; SAVEPOINT job",
-            Some(false) => "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; SAVEPOINT job",
+    // The `job` savepoint of the last job that needed one: None when none is
+    // open, else whether that job succeeded. Closing one job's savepoint and
+    // opening the next one's go together in one round trip, as do the last
+    // close and the commit. A self-contained job runs without one (inside a
+    // successful job's open savepoint, which is released later with it).
+    let mut open: Option<bool> = None;
+    for (job, self_contained) in batch.drain(..) {
+        let statement = match (self_contained, open) {
+            (true, Some(false)) => {
+                open = None;
+                Some("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")
+            }
+            (true, _) => None,
+            (false, None) => Some("SAVEPOINT job"),
+            (false, Some(true)) => Some("RELEASE SAVEPOINT job; SAVEPOINT job"),
+            (false, Some(false)) => {
+                Some("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; SAVEPOINT job")
+            }
         };
-        if let Err(e) = conn.execute(open).await {
+        if let Some(statement) = statement
+            && let Err(e) = conn.execute(statement).await
+        {
             tracing::error!(error = %e, "savepoint failed");
         }
         let (ok, deliver) = job(Ok(&mut *conn)).await;
-        last_ok = Some(ok);
+        if !self_contained {
+            open = Some(ok);
+        }
         delivers.push(deliver);
     }
-    let close = match last_ok {
+    let close = match open {
         Some(false) => "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; COMMIT",
-        _ => "RELEASE SAVEPOINT job; COMMIT",
+        Some(true) => "RELEASE SAVEPOINT job; COMMIT",
+        None => "COMMIT",
     };
     let commit = conn.execute(close).await.map(|_| ()).map_err(|e| {
         tracing::error!(error = %e, "commit failed");
