@@ -142,6 +142,18 @@ async fn serve(store: Store, listen: &str, settings: Settings) -> anyhow::Result
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
+    // Another node's calendar change reaches this one within a minute (a
+    // write decided on the old calendar is refused and decided again anyway).
+    let refreshing = store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(e) = refreshing.refresh_calendar().await {
+                tracing::warn!("cannot refresh the calendar: {e}");
+            }
+        }
+    });
     let address = listener.local_addr()?;
     println!("onewindow 已启动：http://{address}/  （接口文档：http://{address}/api/docs）");
     onewindow_server::serve(listener, AppState::new(store, settings))
