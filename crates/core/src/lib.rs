@@ -9,5 +9,6 @@ pub mod catalog;
 pub mod clock;
 pub mod error;
 pub mod staff;
+pub mod supervision;
 
 pub use error::{DomainError, FieldError};
