@@ -80,11 +80,10 @@ impl Deadline {
     /// The last day of the limit. While the clock stands still this is the
     /// due day as it was when it stopped.
     pub fn due(&self, calendar: &dyn WorkCalendar) -> Date {
-        let n = self.limit.amount;
-        let mut cursor = self.start;
-        let mut left = n;
         match self.limit.unit {
             LimitUnit::WorkingDays => {
+                let mut cursor = self.start;
+                let mut left = self.limit.amount;
                 for (from, to) in self.excluded() {
                     let before = from.yesterday().unwrap_or(from);
                     let available = calendar.working_days_between(cursor, before).max(0) as u32;
@@ -96,18 +95,7 @@ impl Deadline {
                 }
                 calendar.add_working_days(cursor, left)
             }
-            LimitUnit::NaturalDays => {
-                for (from, to) in self.excluded() {
-                    let available = days_between(cursor, from) - 1;
-                    if available >= i64::from(left) {
-                        break;
-                    }
-                    left -= available.max(0) as u32;
-                    cursor = to;
-                }
-                let last = add_days(cursor, i64::from(left));
-                calendar.next_working_day_from(last)
-            }
+            LimitUnit::NaturalDays => calendar.next_working_day_from(self.natural_last_day()),
         }
     }
 

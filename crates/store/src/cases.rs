@@ -44,7 +44,7 @@ pub enum Who {
 }
 
 impl Who {
-    fn audit_actor(self) -> String {
+    pub(crate) fn audit_actor(self) -> String {
         match self {
             Who::Staff(id) => format!("staff:{id}"),
             Who::Applicant => "applicant".into(),

@@ -414,6 +414,39 @@ fn recompute_statements(backend: Backend) -> [String; 2] {
     ]
 }
 
+/// Inside the job that added or revoked `record`: its audit entry, then the
+/// calendar change on its day; each moved deadline records the day, the kind
+/// of change and `why`.
+#[allow(clippy::too_many_arguments)]
+async fn override_changed(
+    conn: &mut Conn,
+    backend: Backend,
+    slot: &CalendarSlot,
+    record: OverrideRecord,
+    actor: i64,
+    action: &str,
+    detail: serde_json::Value,
+    why: &str,
+    now: Timestamp,
+) -> Result<OverrideApplied, StoreError> {
+    audit::append(
+        conn,
+        now,
+        Entry {
+            actor: &crate::cases::Who::Staff(actor).audit_actor(),
+            action,
+            object_kind: "calendar",
+            object_id: &record.day.id.to_string(),
+            detail: &detail,
+        },
+    )
+    .await?;
+    let day = record.day.date;
+    let why = format!("{}{}：{why}", date_text(day), record.day.kind.label());
+    let recomputed = calendar_changed(conn, backend, slot, (day, day), &why, now).await?;
+    Ok(OverrideApplied { record, recomputed })
+}
+
 impl Store {
     /// The calendar book in force (shipped data plus the overrides loaded).
     pub fn calendars(&self) -> Arc<CalendarBook> {
@@ -566,24 +599,9 @@ impl Store {
                         "region": record.day.region, "date": date_text(record.day.date),
                         "kind": record.day.kind.key(), "reason": record.day.reason,
                     });
-                    audit::append(conn, now, Entry {
-                        actor: &format!("staff:{actor}"),
-                        action: "calendar_override",
-                        object_kind: "calendar",
-                        object_id: &record.day.id.to_string(),
-                        detail: &detail,
-                    })
-                    .await?;
-                    let why = format!(
-                        "日历调整：{}{}（{}）",
-                        date_text(record.day.date),
-                        record.day.kind.label(),
-                        record.day.reason
-                    );
-                    let day = record.day.date;
-                    let recomputed =
-                        calendar_changed(conn, backend, &slot, (day, day), &why, now).await?;
-                    Ok(OverrideApplied { record, recomputed })
+                    let why = record.day.reason.clone();
+                    override_changed(conn, backend, &slot, record, actor, "calendar_override", detail, &why, now)
+                        .await
                 })
             })
             .await
@@ -618,24 +636,10 @@ impl Store {
                     .await?
                     .ok_or(StoreError::not_found("calendar override"))?;
                     let record = override_from(&row)?;
-                    audit::append(conn, now, Entry {
-                        actor: &format!("staff:{actor}"),
-                        action: "calendar_override_revoke",
-                        object_kind: "calendar",
-                        object_id: &id.to_string(),
-                        detail: &serde_json::json!({ "reason": reason }),
-                    })
-                    .await?;
-                    let why = format!(
-                        "撤销日历调整：{}{}（{}）",
-                        date_text(record.day.date),
-                        record.day.kind.label(),
-                        reason
-                    );
-                    let day = record.day.date;
-                    let recomputed =
-                        calendar_changed(conn, backend, &slot, (day, day), &why, now).await?;
-                    Ok(OverrideApplied { record, recomputed })
+                    let detail = serde_json::json!({ "reason": reason });
+                    let why = format!("撤销：{reason}");
+                    override_changed(conn, backend, &slot, record, actor, "calendar_override_revoke", detail, &why, now)
+                        .await
                 })
             })
             .await

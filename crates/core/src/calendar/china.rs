@@ -49,6 +49,10 @@ impl CalendarBook {
     /// region and for `region`.
     pub fn for_region(&self, region: &str) -> std::sync::Arc<ChinaCalendar> {
         let mut regions = self.regions.lock().unwrap_or_else(|e| e.into_inner());
+        // Every command reads its region's calendar: no allocation once built.
+        if let Some(calendar) = regions.get(region) {
+            return calendar.clone();
+        }
         regions
             .entry(region.to_string())
             .or_insert_with(|| {
