@@ -504,6 +504,13 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
         day
     };
     let submitted = at_time(day, rng.random_range(8..18), rng.random_range(0..60));
+    // An application planned for later today arrives before the present, so
+    // every plan files its case whatever the hour the demo is built.
+    let submitted = if submitted > now {
+        now - Span::new().minutes(rng.random_range(1..30))
+    } else {
+        submitted
+    };
     let form = serde_json::json!({ "申请事项说明": format!("申请办理{}", item.guide.name) });
     let mut events: Vec<(Timestamp, Option<Command>)> = vec![(submitted, None)];
     let mut t = submitted;
