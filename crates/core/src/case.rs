@@ -321,6 +321,17 @@ pub struct CaseClock {
     /// Whether the statutory limit was extended (once at most).
     #[serde(default)]
     pub extended: bool,
+    /// The last special procedure: its planned days are watched while it
+    /// lasts, and it stays (ended) after the case resumes.
+    #[serde(default)]
+    pub suspension: Option<SuspensionClock>,
+}
+
+/// A special procedure's planned working days, from the day it began.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuspensionClock {
+    pub started_on: Date,
+    pub planned_days: u32,
 }
 
 /// The step in progress and its own limit.
@@ -406,6 +417,17 @@ impl CaseFacts {
                 DeadlineKind::CaseStep,
                 deadline,
                 open,
+                calendar,
+            ));
+        }
+        if let Some(suspension) = &clock.suspension {
+            all.push(TrackedDeadline::new(
+                DeadlineKind::CaseSuspension,
+                Deadline::new(
+                    suspension.started_on,
+                    TimeLimit::working_days(suspension.planned_days),
+                ),
+                self.state == S::Suspended,
                 calendar,
             ));
         }
@@ -662,6 +684,7 @@ pub fn decide(
                 step: None,
                 decided_on: None,
                 extended: false,
+                suspension: None,
             };
             clock.start_step(rules.steps.first(), 0, today);
             next.clock = Some(clock);
@@ -848,6 +871,10 @@ pub fn decide(
                     from: today,
                     to: None,
                     reason: format!("{}：{}", procedure.label(), reason),
+                });
+                clock.suspension = Some(SuspensionClock {
+                    started_on: today,
+                    planned_days: *planned_days,
                 });
             }
             next.state = S::Suspended;

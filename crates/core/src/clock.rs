@@ -207,16 +207,27 @@ pub enum DeadlineKind {
     CaseStep,
     /// Issuing the certificate after the decision.
     CaseDelivery,
+    /// The days planned for a special procedure (hearing, expert review …).
+    CaseSuspension,
+    /// A department's explanation or rectification of a yellow or red card.
+    CardRectification,
 }
 
 impl DeadlineKind {
-    pub const ALL: [DeadlineKind; 5] = [
+    pub const ALL: [DeadlineKind; 7] = [
         DeadlineKind::CaseAcceptance,
         DeadlineKind::CasePromised,
         DeadlineKind::CaseStatutory,
         DeadlineKind::CaseStep,
         DeadlineKind::CaseDelivery,
+        DeadlineKind::CaseSuspension,
+        DeadlineKind::CardRectification,
     ];
+
+    /// Whether the object limited is a case (its id is the case's).
+    pub fn is_case(self) -> bool {
+        self != DeadlineKind::CardRectification
+    }
 
     pub fn key(self) -> &'static str {
         match self {
@@ -225,6 +236,8 @@ impl DeadlineKind {
             DeadlineKind::CaseStatutory => "case_statutory",
             DeadlineKind::CaseStep => "case_step",
             DeadlineKind::CaseDelivery => "case_delivery",
+            DeadlineKind::CaseSuspension => "case_suspension",
+            DeadlineKind::CardRectification => "card_rectification",
         }
     }
 
@@ -235,6 +248,8 @@ impl DeadlineKind {
             DeadlineKind::CaseStatutory => "法定办结时限",
             DeadlineKind::CaseStep => "当前环节时限",
             DeadlineKind::CaseDelivery => "送达（发证）期限",
+            DeadlineKind::CaseSuspension => "特别程序计划期限",
+            DeadlineKind::CardRectification => "黄红牌整改期限",
         }
     }
 

@@ -35,6 +35,13 @@ pub enum DomainError {
     RoleRequired { role: &'static str },
     #[error("the case is assigned to someone else")]
     NotAssignee,
+    #[error("action {action} is not allowed on a card in state {state:?}")]
+    CardRefused {
+        state: crate::card::CardState,
+        action: &'static str,
+    },
+    #[error("the department already appealed this card")]
+    SecondAppeal,
     #[error("invalid input: {0}")]
     Invalid(FieldError),
 }
@@ -49,6 +56,8 @@ impl DomainError {
             DomainError::ItemNotPublished => "item_not_published",
             DomainError::RoleRequired { .. } => "role_required",
             DomainError::NotAssignee => "not_assignee",
+            DomainError::CardRefused { .. } => "card_transition_refused",
+            DomainError::SecondAppeal => "second_appeal_refused",
             DomainError::Invalid(_) => "invalid_input",
         }
     }
@@ -69,12 +78,20 @@ impl DomainError {
             }
             DomainError::ItemNotPublished => "该事项未发布或已暂停办理，不能申请".into(),
             DomainError::RoleRequired { role: "applicant" } => "该操作只能由申请人本人办理".into(),
+            DomainError::RoleRequired { role: "department" } => {
+                "只有被督办部门的工作人员才能作出说明、整改或申诉".into()
+            }
+            DomainError::RoleRequired { role: "system" } => "该操作由系统自动完成".into(),
             DomainError::RoleRequired { role } => {
                 format!("您没有“{}”岗位权限，不能执行该操作", crate::staff::Role::label_of(role))
             }
             DomainError::NotAssignee => {
                 "该办件不在您的待办中：只能办理本部门、本人（或不在岗A角）的办件".into()
             }
+            DomainError::CardRefused { state, action } => {
+                format!("该督办件当前状态为“{}”，不能{}", state.label(), action)
+            }
+            DomainError::SecondAppeal => "同一张牌只能申诉一次，本部门已申诉过".into(),
             DomainError::Invalid(e) => e.message.clone(),
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod card;
 pub mod case;
 pub mod catalog;
 pub mod clock;

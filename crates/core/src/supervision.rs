@@ -7,7 +7,7 @@
 //! promised deadline (N = 2), a yellow card when the promised limit passes
 //! without completion, a red card when the statutory limit passes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,8 @@ pub enum Breach {
     DueSoon,
     /// The deadline passed with the work not done.
     Overdue,
+    /// An instant item (即办件) was not completed on the day it was accepted.
+    InstantNotSameDay,
 }
 
 impl Breach {
@@ -57,6 +59,7 @@ impl Breach {
         match self {
             Breach::DueSoon => "due_soon",
             Breach::Overdue => "overdue",
+            Breach::InstantNotSameDay => "instant_not_same_day",
         }
     }
 }
@@ -75,6 +78,21 @@ impl Finding {
         match self.breach {
             Breach::DueSoon => format!("{}即将到期（{}）", self.kind.label(), self.level.label()),
             Breach::Overdue => format!("{}已超期（{}）", self.kind.label(), self.level.label()),
+            Breach::InstantNotSameDay => {
+                format!("即办件未当场办结（{}）", self.level.label())
+            }
+        }
+    }
+
+    /// The condition the finding is about, as the key that makes it fire once
+    /// per object: a step's limit is one condition per step (each starts on
+    /// its own day), the others one per object.
+    pub fn condition(&self, start: Date) -> String {
+        match self.kind {
+            DeadlineKind::CaseStep | DeadlineKind::CaseSuspension => {
+                format!("{}:{}:{start}", self.breach.key(), self.kind.key())
+            }
+            _ => format!("{}:{}", self.breach.key(), self.kind.key()),
         }
     }
 }
@@ -82,6 +100,7 @@ impl Finding {
 /// The supervisor's settings for deadlines: warning days and the level each
 /// overdue deadline earns, per deadline kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeadlineRules {
     /// Working days before the due day that a warning is given; `None`: no
     /// warning for that kind.
@@ -100,6 +119,8 @@ impl Default for DeadlineRules {
                 (DeadlineKind::CaseStatutory, Level::Red),
                 (DeadlineKind::CaseStep, Level::Warning),
                 (DeadlineKind::CaseDelivery, Level::Yellow),
+                (DeadlineKind::CaseSuspension, Level::Yellow),
+                (DeadlineKind::CardRectification, Level::Warning),
             ]),
         }
     }
@@ -129,6 +150,19 @@ impl DeadlineRules {
         today: Date,
         calendar: &dyn WorkCalendar,
     ) -> Option<Finding> {
+        let warning = self.warning_days.get(&kind).copied();
+        self.judge_warning(kind, state, due, today, calendar, warning)
+    }
+
+    fn judge_warning(
+        &self,
+        kind: DeadlineKind,
+        state: DeadlineState,
+        due: Date,
+        today: Date,
+        calendar: &dyn WorkCalendar,
+        warning_days: Option<u32>,
+    ) -> Option<Finding> {
         if state != DeadlineState::Running {
             return None;
         }
@@ -140,7 +174,7 @@ impl DeadlineRules {
                 level,
             });
         }
-        let days = *self.warning_days.get(&kind)?;
+        let days = warning_days?;
         (calendar.working_days_between(today, due) <= i64::from(days)).then_some(Finding {
             kind,
             breach: Breach::DueSoon,
@@ -159,14 +193,24 @@ impl DeadlineRules {
         today: Date,
         calendar: &dyn WorkCalendar,
     ) -> Option<Date> {
+        let warning = self.warning_days.get(&kind).copied();
+        self.next_check_warning(kind, state, due, today, calendar, warning)
+    }
+
+    fn next_check_warning(
+        &self,
+        kind: DeadlineKind,
+        state: DeadlineState,
+        due: Date,
+        today: Date,
+        calendar: &dyn WorkCalendar,
+        warning_days: Option<u32>,
+    ) -> Option<Date> {
         if state != DeadlineState::Running {
             return None;
         }
         let overdue_from = due.tomorrow().ok()?;
-        let warning_from = self
-            .warning_days
-            .get(&kind)
-            .map(|days| warning_start(due, *days, calendar));
+        let warning_from = warning_days.map(|days| warning_start(due, days, calendar));
         [
             warning_from,
             self.overdue_level.get(&kind).map(|_| overdue_from),
@@ -175,6 +219,211 @@ impl DeadlineRules {
         .flatten()
         .filter(|d| *d > today)
         .min()
+    }
+}
+
+/// Who is alerted of a finding about a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipient {
+    /// The person holding the case (the A of the post).
+    Handler,
+    /// The B of the handler's post.
+    Backup,
+    /// The department's reviewers.
+    Reviewer,
+    /// The department's approvers (the leaders responsible).
+    Approver,
+}
+
+impl Recipient {
+    pub const ALL: [Recipient; 4] = [
+        Recipient::Handler,
+        Recipient::Backup,
+        Recipient::Reviewer,
+        Recipient::Approver,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Recipient::Handler => "承办人",
+            Recipient::Backup => "B角",
+            Recipient::Reviewer => "审核人",
+            Recipient::Approver => "审批人（部门负责人）",
+        }
+    }
+}
+
+/// What supervision knows of the item a deadline belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemFacts<'a> {
+    pub code: &'a str,
+    /// An instant item (即办件): done the day it is accepted.
+    pub instant: bool,
+}
+
+/// A deadline as supervision watches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watched<'a> {
+    pub kind: DeadlineKind,
+    pub state: DeadlineState,
+    pub start: Date,
+    pub due: Date,
+    /// The case's item, for deadlines of a case.
+    pub item: Option<ItemFacts<'a>>,
+}
+
+/// Everything the supervisor configures (audited when changed): deadline
+/// rules, per-item warning days, the instant-item rule, the days a
+/// department has to answer a card and who is alerted at each level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SupervisionRules {
+    pub deadlines: DeadlineRules,
+    /// Warning days before the promised deadline for items (by item code)
+    /// that need other than the default.
+    pub item_warning_days: BTreeMap<String, u32>,
+    /// The level an instant item earns when it is not completed on the day
+    /// it was accepted; `None`: not watched.
+    pub instant_not_same_day: Option<Level>,
+    /// Working days a department has to explain or rectify a card.
+    pub rectification_days: u32,
+    /// Who is alerted, per level.
+    pub recipients: BTreeMap<Level, Vec<Recipient>>,
+}
+
+impl Default for SupervisionRules {
+    fn default() -> Self {
+        use Recipient::*;
+        SupervisionRules {
+            deadlines: DeadlineRules::default(),
+            item_warning_days: BTreeMap::new(),
+            instant_not_same_day: Some(Level::Yellow),
+            rectification_days: 5,
+            recipients: BTreeMap::from([
+                (Level::Warning, vec![Handler, Backup]),
+                (Level::Yellow, vec![Handler, Backup, Reviewer, Approver]),
+                (Level::Red, vec![Handler, Backup, Reviewer, Approver]),
+            ]),
+        }
+    }
+}
+
+impl SupervisionRules {
+    /// Checks the settings a supervisor submits.
+    pub fn validate(&self) -> Result<(), crate::FieldError> {
+        self.deadlines.validate()?;
+        for (code, days) in &self.item_warning_days {
+            if code.trim().is_empty() {
+                return Err(crate::FieldError::new(
+                    "item_warning_days",
+                    "事项编码不能为空",
+                ));
+            }
+            if *days > 30 {
+                return Err(crate::FieldError::new(
+                    format!("item_warning_days.{code}"),
+                    "预警提前天数须在0至30个工作日之间",
+                ));
+            }
+        }
+        if !(1..=60).contains(&self.rectification_days) {
+            return Err(crate::FieldError::new(
+                "rectification_days",
+                "整改期限须在1至60个工作日之间",
+            ));
+        }
+        for level in [Level::Warning, Level::Yellow, Level::Red] {
+            if self.recipients.get(&level).is_none_or(|r| r.is_empty()) {
+                return Err(crate::FieldError::new(
+                    format!("recipients.{}", level.key()),
+                    format!("须至少指定一类{}提醒对象", level.label()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The warning days of the deadline; none for an instant item, done
+    /// within the day it was accepted.
+    fn warning_days(&self, watched: &Watched<'_>) -> Option<u32> {
+        if self.instant_level(watched).is_some() {
+            return None;
+        }
+        if watched.kind == DeadlineKind::CasePromised
+            && let Some(days) = watched
+                .item
+                .and_then(|item| self.item_warning_days.get(item.code))
+        {
+            return Some(*days);
+        }
+        self.deadlines.warning_days.get(&watched.kind).copied()
+    }
+
+    /// The instant-item rule's level, where it applies to the deadline.
+    fn instant_level(&self, watched: &Watched<'_>) -> Option<Level> {
+        (watched.kind == DeadlineKind::CasePromised && watched.item.is_some_and(|i| i.instant))
+            .then_some(self.instant_not_same_day)
+            .flatten()
+    }
+
+    /// The standing of a watched deadline on `today`: its most serious
+    /// finding, or none.
+    pub fn judge(
+        &self,
+        watched: &Watched<'_>,
+        today: Date,
+        calendar: &dyn WorkCalendar,
+    ) -> Option<Finding> {
+        let (kind, state) = (watched.kind, watched.state);
+        let deadline = self.deadlines.judge_warning(
+            kind,
+            state,
+            watched.due,
+            today,
+            calendar,
+            self.warning_days(watched),
+        );
+        let instant = self
+            .instant_level(watched)
+            .filter(|_| state == DeadlineState::Running && today > watched.start)
+            .map(|level| Finding {
+                kind,
+                breach: Breach::InstantNotSameDay,
+                level,
+            });
+        match (deadline, instant) {
+            (Some(d), Some(i)) => Some(if d.level > i.level { d } else { i }),
+            (d, i) => d.or(i),
+        }
+    }
+
+    /// The first day after `today` on which the standing can change.
+    pub fn next_check(
+        &self,
+        watched: &Watched<'_>,
+        today: Date,
+        calendar: &dyn WorkCalendar,
+    ) -> Option<Date> {
+        let deadline = self.deadlines.next_check_warning(
+            watched.kind,
+            watched.state,
+            watched.due,
+            today,
+            calendar,
+            self.warning_days(watched),
+        );
+        let instant = self
+            .instant_level(watched)
+            .filter(|_| watched.state == DeadlineState::Running)
+            .and_then(|_| watched.start.tomorrow().ok())
+            .filter(|d| *d > today);
+        deadline.into_iter().chain(instant).min()
+    }
+
+    /// Who is alerted at `level`.
+    pub fn recipients_of(&self, level: Level) -> &[Recipient] {
+        self.recipients.get(&level).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -325,6 +574,133 @@ mod tests {
         assert_eq!(
             rules.validate().unwrap_err().field,
             "warning_days.case_step"
+        );
+    }
+
+    fn watched(
+        kind: DeadlineKind,
+        start: Date,
+        due: Date,
+        item: Option<ItemFacts<'_>>,
+    ) -> Watched<'_> {
+        Watched {
+            kind,
+            state: DeadlineState::Running,
+            start,
+            due,
+            item,
+        }
+    }
+
+    #[test]
+    fn an_item_can_have_its_own_warning_days() {
+        let mut rules = SupervisionRules::default();
+        rules.item_warning_days.insert("XK-001".into(), 5);
+        let due = date(2026, 12, 11); // Friday
+        let own = ItemFacts {
+            code: "XK-001",
+            instant: false,
+        };
+        let other = ItemFacts {
+            code: "XK-002",
+            instant: false,
+        };
+        let today = date(2026, 12, 4); // five working days before
+        let w = watched(
+            DeadlineKind::CasePromised,
+            date(2026, 12, 1),
+            due,
+            Some(own),
+        );
+        assert_eq!(
+            rules.judge(&w, today, &WeekendCalendar).map(|f| f.breach),
+            Some(Breach::DueSoon)
+        );
+        let w = watched(
+            DeadlineKind::CasePromised,
+            date(2026, 12, 1),
+            due,
+            Some(other),
+        );
+        assert_eq!(rules.judge(&w, today, &WeekendCalendar), None);
+        assert_eq!(
+            rules.next_check(&w, today, &WeekendCalendar),
+            Some(date(2026, 12, 9))
+        );
+    }
+
+    #[test]
+    fn an_instant_item_not_done_the_day_it_was_accepted_earns_its_card_the_next_day() {
+        let rules = SupervisionRules::default();
+        let instant = ItemFacts {
+            code: "JB-001",
+            instant: true,
+        };
+        let accepted = date(2026, 12, 1);
+        let w = watched(
+            DeadlineKind::CasePromised,
+            accepted,
+            date(2026, 12, 3),
+            Some(instant),
+        );
+        assert_eq!(rules.judge(&w, accepted, &WeekendCalendar), None);
+        assert_eq!(
+            rules.next_check(&w, accepted, &WeekendCalendar),
+            Some(date(2026, 12, 2))
+        );
+        let found = rules
+            .judge(&w, date(2026, 12, 2), &WeekendCalendar)
+            .unwrap();
+        assert_eq!(found.breach, Breach::InstantNotSameDay);
+        assert_eq!(found.level, Level::Yellow);
+        assert_eq!(found.label(), "即办件未当场办结（黄牌）");
+        assert_eq!(
+            found.condition(accepted),
+            "instant_not_same_day:case_promised"
+        );
+    }
+
+    #[test]
+    fn each_step_overrun_is_its_own_condition() {
+        let rules = SupervisionRules::default();
+        let step = |start| watched(DeadlineKind::CaseStep, start, date(2026, 12, 3), None);
+        let first = rules
+            .judge(
+                &step(date(2026, 11, 30)),
+                date(2026, 12, 4),
+                &WeekendCalendar,
+            )
+            .unwrap();
+        let second = rules
+            .judge(
+                &step(date(2026, 12, 1)),
+                date(2026, 12, 4),
+                &WeekendCalendar,
+            )
+            .unwrap();
+        assert_ne!(
+            first.condition(date(2026, 11, 30)),
+            second.condition(date(2026, 12, 1))
+        );
+    }
+
+    #[test]
+    fn supervision_settings_are_checked_and_unknown_kinds_are_refused() {
+        let mut rules = SupervisionRules::default();
+        assert!(rules.validate().is_ok());
+        rules.rectification_days = 0;
+        assert_eq!(rules.validate().unwrap_err().field, "rectification_days");
+        let mut rules = SupervisionRules::default();
+        rules.recipients.insert(Level::Red, vec![]);
+        assert_eq!(rules.validate().unwrap_err().field, "recipients.red");
+        let bad = r#"{"deadlines":{"warning_days":{"case_foo":2},"overdue_level":{}}}"#;
+        assert!(serde_json::from_str::<SupervisionRules>(bad).is_err());
+        let bad = r#"{"warning":3}"#;
+        assert!(serde_json::from_str::<SupervisionRules>(bad).is_err());
+        let round = serde_json::to_string(&SupervisionRules::default()).unwrap();
+        assert_eq!(
+            serde_json::from_str::<SupervisionRules>(&round).unwrap(),
+            SupervisionRules::default()
         );
     }
 }

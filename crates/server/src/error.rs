@@ -95,7 +95,9 @@ impl From<DomainError> for ApiError {
             DomainError::TransitionRefused { .. }
             | DomainError::SecondSupplement
             | DomainError::DeemedAccepted
-            | DomainError::ItemNotPublished => StatusCode::CONFLICT,
+            | DomainError::ItemNotPublished
+            | DomainError::CardRefused { .. }
+            | DomainError::SecondAppeal => StatusCode::CONFLICT,
         };
         ApiError {
             status,

@@ -699,7 +699,7 @@ impl Store {
 fn case_kinds() -> String {
     DeadlineKind::ALL
         .iter()
-        .filter(|k| k.key().starts_with("case_"))
+        .filter(|k| k.is_case())
         .map(|k| format!("'{}'", k.key()))
         .collect::<Vec<_>>()
         .join(", ")
