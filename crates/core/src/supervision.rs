@@ -254,6 +254,52 @@ impl Recipient {
     }
 }
 
+/// A way an alert reaches people. In-app notices are written with the card;
+/// the others go through the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    InApp,
+    Email,
+    Webhook,
+    Sms,
+    Wechat,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Channel::InApp,
+        Channel::Email,
+        Channel::Webhook,
+        Channel::Sms,
+        Channel::Wechat,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Channel::InApp => "in_app",
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+            Channel::Sms => "sms",
+            Channel::Wechat => "wechat",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::InApp => "站内消息",
+            Channel::Email => "电子邮件",
+            Channel::Webhook => "Webhook",
+            Channel::Sms => "短信",
+            Channel::Wechat => "企业微信",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.key() == key)
+    }
+}
+
 /// What supervision knows of the item a deadline belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ItemFacts<'a> {

@@ -2,6 +2,7 @@
 //! server-rendered pages. Handlers parse, authorize, call core and store, and
 //! render; they hold no SQL and no business rule.
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod error;

@@ -73,8 +73,9 @@ pub(crate) fn deadline_rows(deadlines: &[TrackedDeadline]) -> Result<String, Sto
 }
 
 /// The two statements that write the deadlines in the JSON parameter `rows`
-/// of object `object` (SQL expressions), in the region given by the
-/// SQL expression `region`: the schedules they count on (kept when they
+/// of object `object` (SQL expressions, which may read the rows' own
+/// `object` and `region` fields as `j`'s columns), in the region given
+/// by the SQL expression `region`: the schedules they count on (kept when they
 /// exist: the same calendar gives the same due day), then the object's
 /// deadlines pointing at them. Each runs only where `guard` holds.
 pub(crate) fn upsert_sql(
@@ -84,18 +85,24 @@ pub(crate) fn upsert_sql(
     object: &str,
     guard: &str,
 ) -> [String; 2] {
-    let (source, field): (String, fn(&str) -> String) = match backend {
-        Backend::Sqlite => (format!("json_each({rows}) j"), |f| {
-            format!("j.value->>'{f}'")
-        }),
-        Backend::Postgres => (
-            format!(
-                "jsonb_to_recordset(CAST({rows} AS jsonb)) AS j(kind text, start text, amount bigint, \
-                 unit text, pauses text, due text, state text)"
-            ),
-            |f| format!("j.{f}"),
-        ),
-    };
+    let source = crate::db::JsonRows::new(
+        backend,
+        rows,
+        "j",
+        &[
+            ("kind", "text"),
+            ("start", "text"),
+            ("amount", "bigint"),
+            ("unit", "text"),
+            ("pauses", "text"),
+            ("due", "text"),
+            ("state", "text"),
+            ("object", "bigint"),
+            ("region", "text"),
+        ],
+    );
+    let field = |f: &str| source.col(f);
+    let source = source.source();
     // The last schedule change so far: the changes after it are this
     // deadline's (see `object_deadlines.linked_after`).
     let mark = "(SELECT COALESCE(MAX(id), 0) FROM schedule_changes)";
@@ -116,13 +123,13 @@ pub(crate) fn upsert_sql(
         ),
         format!(
             "INSERT INTO object_deadlines (object_kind, object_id, schedule_id, state, linked_after, \
-             ended_after, final_due) \
+             ended_after, final_due, next_check_on) \
              SELECT {kind}, {object}, s.id, {state}, {mark}, CASE WHEN {state} = 'ended' THEN {mark} END, \
-             CASE WHEN {state} = 'ended' THEN {due} END \
+             CASE WHEN {state} = 'ended' THEN {due} END, CASE WHEN {state} = 'running' THEN {start} END \
              FROM {source} JOIN deadline_schedules s ON s.region = {region} AND s.start_on = {start} \
              AND s.amount = {amount} AND s.unit = {unit} AND s.pauses = {pauses} WHERE {guard} \
              ON CONFLICT (object_kind, object_id) DO UPDATE SET schedule_id = excluded.schedule_id, \
-             state = excluded.state, \
+             state = excluded.state, next_check_on = excluded.next_check_on, \
              linked_after = CASE WHEN object_deadlines.schedule_id = excluded.schedule_id \
              THEN object_deadlines.linked_after ELSE excluded.linked_after END, \
              ended_after = CASE WHEN excluded.state <> 'ended' THEN NULL \
@@ -367,7 +374,7 @@ pub(crate) async fn recompute(
     }
     if !moved.is_empty() {
         let json = serde_json::to_string(&moved).map_err(StoreError::backend)?;
-        let [schedules, changes] = recompute_statements(backend);
+        let [schedules, changes, recheck] = recompute_statements(backend);
         sqlx::query(sqlx::AssertSqlSafe(schedules))
             .bind(&json)
             .execute(&mut *conn)
@@ -376,6 +383,12 @@ pub(crate) async fn recompute(
             .bind(&json)
             .bind(micros(now))
             .bind(reason)
+            .execute(&mut *conn)
+            .await?;
+        // Supervision judges the moved deadlines again at its next tick.
+        sqlx::query(sqlx::AssertSqlSafe(recheck))
+            .bind(&json)
+            .bind(date_text(onewindow_core::calendar::civil_date(now)))
             .execute(&mut *conn)
             .await?;
     }
@@ -387,8 +400,9 @@ pub(crate) async fn recompute(
 }
 
 /// The statements that apply moved schedules ($1: JSON of the moves): their
-/// due days, and a change record for each ($2: now, $3: the reason).
-fn recompute_statements(backend: Backend) -> [String; 2] {
+/// due days, a change record for each ($2: now, $3: the reason), and a check
+/// today of the open deadlines on them (the third statement: $2 is today).
+fn recompute_statements(backend: Backend) -> [String; 3] {
     let (source, id, old, due) = match backend {
         Backend::Sqlite => (
             "json_each($1) g",
@@ -410,6 +424,10 @@ fn recompute_statements(backend: Backend) -> [String; 2] {
         format!(
             "INSERT INTO schedule_changes (schedule_id, old_due, new_due, reason, changed_at) \
              SELECT {id}, {old}, {due}, $3, $2 FROM {source}"
+        ),
+        format!(
+            "UPDATE object_deadlines SET next_check_on = $2 WHERE state = 'running' \
+             AND schedule_id IN (SELECT {id} FROM {source})"
         ),
     ]
 }

@@ -111,3 +111,48 @@ pub fn contains_pattern(text: &str) -> Option<String> {
         .replace('_', "\\_");
     Some(format!("%{escaped}%"))
 }
+
+/// A JSON array parameter read as rows in a set-based statement: one
+/// statement writes a whole batch (thousands of cards, messages, deadlines)
+/// instead of one round trip per row.
+pub(crate) struct JsonRows {
+    backend: Backend,
+    alias: String,
+    source: String,
+}
+
+impl JsonRows {
+    /// Rows of the JSON array in parameter `param` with `columns` (name,
+    /// PostgreSQL type), aliased `alias`.
+    pub(crate) fn new(backend: Backend, param: &str, alias: &str, columns: &[(&str, &str)]) -> Self {
+        let source = match backend {
+            Backend::Sqlite => format!("json_each({param}) {alias}"),
+            Backend::Postgres => format!(
+                "jsonb_to_recordset(CAST({param} AS jsonb)) AS {alias}({})",
+                columns
+                    .iter()
+                    .map(|(name, ty)| format!("{name} {ty}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        JsonRows {
+            backend,
+            alias: alias.to_string(),
+            source,
+        }
+    }
+
+    /// The FROM item.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The expression of column `name`.
+    pub(crate) fn col(&self, name: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("{}.value->>'{name}'", self.alias),
+            Backend::Postgres => format!("{}.{name}", self.alias),
+        }
+    }
+}

@@ -8,6 +8,7 @@
 
 pub mod audit;
 mod cache;
+pub mod cards;
 pub mod cases;
 pub mod catalog;
 pub mod clock;
@@ -15,7 +16,9 @@ mod db;
 pub mod error;
 pub mod files;
 pub mod idempotency;
+pub mod outbox;
 pub mod staff;
+pub mod supervision;
 pub mod writer;
 
 pub use db::{Backend, Conn};
