@@ -21,7 +21,9 @@ use onewindow_core::catalog::{
     Fee, Guide, HandlingCategory, ItemStatus, ItemType, Material, RegionLevel, Step, Target,
 };
 use onewindow_core::staff::Role;
+use onewindow_core::supervision::Level;
 use onewindow_store::Store;
+use onewindow_store::cards::CardFilter;
 use onewindow_store::cases::{NewCase, Who};
 use onewindow_store::catalog::ServiceItem;
 use onewindow_store::staff::{NewDepartment, NewStaff, hash_password};
@@ -417,6 +419,26 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
         .map(|(s, n)| format!("{}{n}件", s.label()))
         .collect();
     writeln!(report, "办件状态：{}", counts.join("，"))?;
+    let mut cards = Vec::new();
+    for level in [Level::Warning, Level::Yellow, Level::Red] {
+        let (_, total) = store
+            .cards(&CardFilter {
+                level: Some(level),
+                limit: 1,
+                ..CardFilter::default()
+            })
+            .await?;
+        cards.push(format!(
+            "{}{total}{}",
+            level.label(),
+            if level == Level::Warning {
+                "个"
+            } else {
+                "张"
+            }
+        ));
+    }
+    writeln!(report, "电子监察：{}", cards.join("，"))?;
     for (reason, count) in &failures {
         writeln!(report, "（{count}个计划操作未能执行，已跳过：{reason}）")?;
     }
@@ -738,7 +760,7 @@ async fn run_plans(
     }
     let mut case_ids: Vec<Option<i64>> = vec![None; plans.len()];
     let mut failures = std::collections::BTreeMap::new();
-    for (_, (mut submits, mut commands)) in by_day {
+    for (day, (mut submits, mut commands)) in by_day {
         submits.sort();
         let results: Vec<_> = submits
             .iter()
@@ -797,6 +819,13 @@ async fn run_plans(
                 *failures.entry(e.to_string()).or_insert(0) += 1;
             }
         }
+        // The supervision centre watched as the days went by: the evening
+        // tick issues that day's warnings and cards.
+        let evening = at_time(day, 18, 0).min(Timestamp::now());
+        store
+            .supervise(evening, &[])
+            .await
+            .context("demo supervision tick")?;
     }
     Ok(failures)
 }

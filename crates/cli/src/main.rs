@@ -1,4 +1,4 @@
-//! The `onewindow` command: serve, demo, migrate, audit, catalog, calendar, bench.
+//! The `onewindow` command: serve, demo, supervise, migrate, audit, catalog, calendar, bench.
 
 mod bench;
 mod bench_clock;
@@ -50,6 +50,8 @@ enum Command {
         /// Largest accepted upload per file, in megabytes.
         #[arg(long, env = "ONEWINDOW_MAX_UPLOAD_MB", default_value_t = 10)]
         max_upload_mb: usize,
+        #[command(flatten)]
+        supervision: SupervisionArgs,
     },
     /// Create a realistic demo county in a fresh SQLite file, then serve it.
     Demo {
@@ -68,6 +70,19 @@ enum Command {
         /// --database-url is given explicitly.
         #[arg(long, default_value = "onewindow-demo.db")]
         file: PathBuf,
+        #[command(flatten)]
+        supervision: SupervisionArgs,
+    },
+    /// Run one supervision tick: judge every deadline whose check has come,
+    /// issue warnings and cards with their alerts (sent by `serve`).
+    Supervise {
+        /// The moment to supervise at (RFC 3339, e.g. 2026-12-01T09:00:00+08:00);
+        /// default now. A later moment replays the days up to it.
+        #[arg(long)]
+        now: Option<String>,
+        /// Alert channels (JSON), as for serve: messages for them go to the outbox.
+        #[arg(long, env = "ONEWINDOW_ALERTS")]
+        alerts: Option<PathBuf>,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -92,6 +107,29 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+}
+
+/// Supervision settings of a serving process.
+#[derive(clap::Args)]
+struct SupervisionArgs {
+    /// Alert channels: a JSON file with email (SMTP), webhook, sms and wechat
+    /// sections; in-app notices need none.
+    #[arg(long, env = "ONEWINDOW_ALERTS")]
+    alerts: Option<PathBuf>,
+    /// Seconds between supervision ticks.
+    #[arg(long, env = "ONEWINDOW_TICK_SECONDS", default_value_t = 60)]
+    tick_seconds: u64,
+}
+
+/// The alert channels of `path` (none without one).
+fn alert_config(path: Option<&PathBuf>) -> anyhow::Result<onewindow_server::alerts::AlertConfig> {
+    let Some(path) = path else {
+        return Ok(Default::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the alert channels {}", path.display()))?;
+    onewindow_server::alerts::AlertConfig::from_json(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 #[derive(Subcommand)]
@@ -138,25 +176,29 @@ async fn adopt_calendar(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(store: Store, listen: &str, settings: Settings) -> anyhow::Result<()> {
+async fn serve(
+    store: Store,
+    listen: &str,
+    settings: Settings,
+    tick_seconds: u64,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    // Another node's calendar change reaches this one within a minute (a
-    // write decided on the old calendar is refused and decided again anyway).
-    let refreshing = store.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            if let Err(e) = refreshing.refresh_calendar().await {
-                tracing::warn!("cannot refresh the calendar: {e}");
-            }
-        }
-    });
+    let senders = onewindow_server::alerts::Senders::new(&settings.alerts)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = AppState::new(store, settings);
+    onewindow_server::background::spawn(
+        state.clone(),
+        std::sync::Arc::new(senders),
+        onewindow_server::background::Intervals {
+            tick: std::time::Duration::from_secs(tick_seconds.max(1)),
+            ..Default::default()
+        },
+    );
     let address = listener.local_addr()?;
     println!("onewindow 已启动：http://{address}/  （接口文档：http://{address}/api/docs）");
-    onewindow_server::serve(listener, AppState::new(store, settings))
+    onewindow_server::serve(listener, state)
         .await
         .context("server stopped")?;
     Ok(())
@@ -197,14 +239,49 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             listen,
             max_upload_mb,
+            supervision,
         } => {
+            let alerts = alert_config(supervision.alerts.as_ref())?;
             let store = open(&cli).await?;
             adopt_calendar(&store).await?;
             let settings = Settings {
                 max_upload_bytes: max_upload_mb * 1024 * 1024,
+                alerts,
                 ..Settings::default()
             };
-            serve(store, listen, settings).await?;
+            serve(store, listen, settings, supervision.tick_seconds).await?;
+        }
+        Command::Supervise { now, alerts } => {
+            let now = match now {
+                None => jiff::Timestamp::now(),
+                Some(text) => match text.trim().parse::<jiff::Timestamp>() {
+                    Ok(now) => now,
+                    Err(_) => {
+                        eprintln!(
+                            "错误：--now 应为 RFC 3339 时刻，例如 2026-12-01T09:00:00+08:00：{text}"
+                        );
+                        return Ok(ExitCode::from(2));
+                    }
+                },
+            };
+            let alerts = alert_config(alerts.as_ref())?;
+            let store = open(&cli).await?;
+            let report = store
+                .supervise(now, &alerts.channels())
+                .await
+                .context("the supervision tick failed")?;
+            let level = |key: &str| report.issued.get(key).copied().unwrap_or(0);
+            println!(
+                "监察日 {}：检查期限{}个，发出预警{}个、黄牌{}张、红牌{}张；站内消息{}条，待发外部消息{}条。",
+                report.today.map(|d| d.to_string()).unwrap_or_default(),
+                report.examined,
+                level("warning"),
+                level("yellow"),
+                level("red"),
+                report.notices,
+                report.messages
+            );
+            store.close().await;
         }
         Command::Demo {
             listen,
@@ -212,7 +289,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cases,
             no_serve,
             file,
+            supervision,
         } => {
+            let alerts = alert_config(supervision.alerts.as_ref())?;
             let url = if explicit_database {
                 cli.database_url.clone()
             } else {
@@ -240,7 +319,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 // Checkpoints the WAL into the file, so only the file remains.
                 store.close().await;
             } else {
-                serve(store, listen, Settings::default()).await?;
+                let settings = Settings {
+                    alerts,
+                    ..Settings::default()
+                };
+                serve(store, listen, settings, supervision.tick_seconds).await?;
             }
         }
         Command::Migrate => {

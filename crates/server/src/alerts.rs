@@ -723,7 +723,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     while let Some(cause) = source {
         let cause_text = cause.to_string();
         if !text.contains(&cause_text) {
-            text.push_str("：");
+            text.push('：');
             text.push_str(&cause_text);
         }
         source = cause.source();

@@ -117,6 +117,8 @@ impl From<StoreError> for ApiError {
                 "department" => "未找到该部门",
                 "staff" => "未找到该工作人员",
                 "file" => "未找到该文件",
+                "card" => "未找到该督办件",
+                "notice" | "message" => "未找到该消息",
                 _ => "未找到所请求的记录",
             }),
             StoreError::Conflict(message) => {

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod api;
 pub mod auth;
+pub mod background;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -34,6 +35,8 @@ pub struct Settings {
     pub session_hours: i64,
     /// Whether session cookies are marked Secure (behind HTTPS).
     pub secure_cookies: bool,
+    /// The channels alerts go out on besides in-app notices.
+    pub alerts: alerts::AlertConfig,
 }
 
 impl Default for Settings {
@@ -43,6 +46,7 @@ impl Default for Settings {
             max_upload_bytes: 10 * 1024 * 1024,
             session_hours: 12,
             secure_cookies: false,
+            alerts: alerts::AlertConfig::default(),
         }
     }
 }

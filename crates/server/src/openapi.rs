@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
-use crate::api::{admin, calendar, cases, catalog, session};
+use crate::api::{admin, calendar, cases, catalog, session, supervision};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,10 @@ use crate::api::{admin, calendar, cases, catalog, session};
         admin::list_staff, admin::create_staff, admin::set_backup, admin::set_absence,
         admin::export_catalog, admin::import_catalog, admin::verify_audit,
         calendar::days, calendar::due, calendar::list_overrides, calendar::add_override, calendar::revoke_override,
+        supervision::list_cards, supervision::get_card, supervision::act_on_card, supervision::department_figures,
+        supervision::get_rules, supervision::put_rules, supervision::record_accountability,
+        supervision::list_accountability, supervision::tick, supervision::my_notices, supervision::read_notice,
+        supervision::list_outbox, supervision::resend,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -32,6 +36,7 @@ use crate::api::{admin, calendar, cases, catalog, session};
         (name = "session", description = "工作人员登录"),
         (name = "admin", description = "系统管理"),
         (name = "calendar", description = "工作日历、期限计算与本地调整"),
+        (name = "supervision", description = "电子监察：预警、黄红牌、问责、提醒消息"),
     )
 )]
 pub struct ApiDoc;

@@ -283,11 +283,13 @@ impl Store {
     }
 
     pub async fn card(&self, id: i64) -> Result<CardRecord, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{CARD_SELECT} WHERE k.id = $1")))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::not_found("card"))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CARD_SELECT} WHERE k.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::not_found("card"))?;
         card_from(&row)
     }
 
@@ -334,9 +336,14 @@ impl Store {
             CardActor::Supervisor if member.has(Role::Supervisor) => CardActor::Supervisor,
             CardActor::Department
                 if member.department_id == card.department_id
-                    && [Role::Handler, Role::Reviewer, Role::Approver, Role::WindowClerk]
-                        .iter()
-                        .any(|r| member.has(*r)) =>
+                    && [
+                        Role::Handler,
+                        Role::Reviewer,
+                        Role::Approver,
+                        Role::WindowClerk,
+                    ]
+                    .iter()
+                    .any(|r| member.has(*r)) =>
             {
                 CardActor::Department
             }
@@ -344,12 +351,17 @@ impl Store {
         };
         let after = apply_card(card.facts(), &command, actor)?;
         if !attachments.is_empty() && command.actor() != CardActor::Department {
-            return Err(DomainError::invalid("attachments", "只有说明、整改和申诉可以附带材料").into());
+            return Err(
+                DomainError::invalid("attachments", "只有说明、整改和申诉可以附带材料").into(),
+            );
         }
         let staff_id = member.id;
         let backend = self.backend();
         let regions = self.department_regions().await?;
-        let region = regions.get(&card.department_id).cloned().unwrap_or_default();
+        let region = regions
+            .get(&card.department_id)
+            .cloned()
+            .unwrap_or_default();
         let calendar = self.calendar_for(&region);
         let rules = self.supervision_rules().await?;
         let version = card.version;
@@ -368,7 +380,7 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
                 if updated.rows_affected() != 1 {
-                    return Err(StoreError::Conflict("card changed meanwhile".into()));
+                    return Err(StoreError::Conflict("该督办件刚被他人处理，请刷新后重试".into()));
                 }
                 sqlx::query(
                     "INSERT INTO card_events (card_id, action, from_state, to_state, actor_id, text, attachments, at) \
@@ -439,7 +451,9 @@ impl Store {
         }
         let basis = new.basis.trim().to_string();
         if basis.is_empty() {
-            return Err(DomainError::invalid("basis", "请填写问责依据（事实和所依据的规定）").into());
+            return Err(
+                DomainError::invalid("basis", "请填写问责依据（事实和所依据的规定）").into(),
+            );
         }
         if new.card_id.is_none() && new.case_id.is_none() {
             return Err(DomainError::invalid("card_id", "问责须关联督办牌或办件").into());
@@ -523,7 +537,8 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let bad = |v: String| StoreError::Backend(format!("bad value {v:?} in accountability"));
+                let bad =
+                    |v: String| StoreError::Backend(format!("bad value {v:?} in accountability"));
                 let responsibility: String = r.try_get("responsibility")?;
                 let sanction: String = r.try_get("sanction")?;
                 Ok(AccountabilityRecord {

@@ -124,7 +124,12 @@ pub(crate) struct JsonRows {
 impl JsonRows {
     /// Rows of the JSON array in parameter `param` with `columns` (name,
     /// PostgreSQL type), aliased `alias`.
-    pub(crate) fn new(backend: Backend, param: &str, alias: &str, columns: &[(&str, &str)]) -> Self {
+    pub(crate) fn new(
+        backend: Backend,
+        param: &str,
+        alias: &str,
+        columns: &[(&str, &str)],
+    ) -> Self {
         let source = match backend {
             Backend::Sqlite => format!("json_each({param}) {alias}"),
             Backend::Postgres => format!(

@@ -175,7 +175,9 @@ impl Store {
         rules: SupervisionRules,
         now: Timestamp,
     ) -> Result<SupervisionRules, StoreError> {
-        rules.validate().map_err(onewindow_core::DomainError::from)?;
+        rules
+            .validate()
+            .map_err(onewindow_core::DomainError::from)?;
         let text = serde_json::to_string(&rules).map_err(StoreError::backend)?;
         let saved = rules.clone();
         self.write(move |conn| {
@@ -249,15 +251,7 @@ impl Store {
                 people = Some(load_people(self).await?);
             }
             let batch = self
-                .write_batch(
-                    cards,
-                    checks,
-                    people.as_ref(),
-                    &rules,
-                    channels,
-                    today,
-                    now,
-                )
+                .write_batch(cards, checks, people.as_ref(), &rules, channels, today, now)
                 .await?;
             for (level, n) in batch.issued {
                 *report.issued.entry(level).or_default() += n;
@@ -506,7 +500,8 @@ fn card_body(
         today,
         match finding.breach {
             onewindow_core::supervision::Breach::DueSoon => "即将到期，请抓紧办理".to_string(),
-            onewindow_core::supervision::Breach::Overdue => format!("已超期，现予{}", finding.level.label()),
+            onewindow_core::supervision::Breach::Overdue =>
+                format!("已超期，现予{}", finding.level.label()),
             onewindow_core::supervision::Breach::InstantNotSameDay => {
                 format!("即办件未当场办结，现予{}", finding.level.label())
             }
@@ -522,11 +517,9 @@ fn card_body(
 }
 
 async fn load_people(store: &Store) -> Result<HashMap<i64, Person>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, department_id, roles, backup_id, phone, email FROM staff",
-    )
-    .fetch_all(store.pool())
-    .await?;
+    let rows = sqlx::query("SELECT id, department_id, roles, backup_id, phone, email FROM staff")
+        .fetch_all(store.pool())
+        .await?;
     rows.iter()
         .map(|r| {
             let roles: String = r.try_get("roles")?;

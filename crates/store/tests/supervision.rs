@@ -61,7 +61,10 @@ async fn each_breach_is_carded_once_from_warning_to_yellow_and_red() {
         assert_eq!(report.issued_total(), 2, "{report:?}");
         let again = store.supervise(on("2026-11-26"), &[]).await.unwrap();
         assert_eq!(again.issued_total(), 0, "a second tick issues nothing");
-        assert_eq!(again.examined, 0, "and reads nothing: the next checks moved on");
+        assert_eq!(
+            again.examined, 0,
+            "and reads nothing: the next checks moved on"
+        );
 
         // Tuesday 1 December: the promised limit passed — a yellow card.
         store.supervise(on("2026-12-01"), &[]).await.unwrap();
@@ -69,8 +72,7 @@ async fn each_breach_is_carded_once_from_warning_to_yellow_and_red() {
         // 22 December: the statutory limit passed — a red card.
         store.supervise(on("2026-12-22"), &[]).await.unwrap();
         let cards = cards_of(&store, case_id).await;
-        let conditions: Vec<(&str, Level)> =
-            cards.iter().map(|c| (c.0.as_str(), c.1)).collect();
+        let conditions: Vec<(&str, Level)> = cards.iter().map(|c| (c.0.as_str(), c.1)).collect();
         assert_eq!(
             conditions,
             vec![
@@ -111,7 +113,10 @@ async fn a_completed_case_is_not_carded_and_a_tick_past_its_deadline_finds_nothi
     for_each_backend(|store| async move {
         let world = World::new(&store).await;
         let case = submit(&store, world.item.id).await;
-        let case = act(&store, &world.clerk, &case, accept()).await.unwrap().case;
+        let case = act(&store, &world.clerk, &case, accept())
+            .await
+            .unwrap()
+            .case;
         let case = act(&store, &world.handler_a, &case, complete_step("拟同意"))
             .await
             .unwrap()
@@ -124,7 +129,9 @@ async fn a_completed_case_is_not_carded_and_a_tick_past_its_deadline_finds_nothi
             .await
             .unwrap()
             .case;
-        act(&store, &world.approver, &case, approve()).await.unwrap();
+        act(&store, &world.approver, &case, approve())
+            .await
+            .unwrap();
         let report = store.supervise(on("2026-12-22"), &[]).await.unwrap();
         // Only the delivery deadline (10 working days after the decision,
         // 7 December) is still open: it passed, a yellow card.
@@ -154,7 +161,12 @@ async fn alerts_go_to_the_outbox_with_the_card_and_the_card_is_notified_when_rea
         let report = store
             .supervise(
                 on("2026-12-01"),
-                &[Channel::InApp, Channel::Email, Channel::Webhook, Channel::Sms],
+                &[
+                    Channel::InApp,
+                    Channel::Email,
+                    Channel::Webhook,
+                    Channel::Sms,
+                ],
             )
             .await
             .unwrap();
@@ -177,7 +189,10 @@ async fn alerts_go_to_the_outbox_with_the_card_and_the_card_is_notified_when_rea
             .filter(|m| m.channel == Channel::Webhook)
             .count();
         assert_eq!(webhooks, 2, "one webhook message per card");
-        let sms = messages.iter().filter(|m| m.channel == Channel::Sms).count();
+        let sms = messages
+            .iter()
+            .filter(|m| m.channel == Channel::Sms)
+            .count();
         assert_eq!(sms, 2 + 4, "a text to everyone alerted who has a phone");
         let ids: std::collections::HashSet<_> = messages.iter().map(|m| &m.message_id).collect();
         assert_eq!(ids.len(), messages.len(), "message ids are unique");
@@ -221,7 +236,13 @@ async fn the_outbox_retries_with_backoff_and_leaves_a_message_failed_for_a_resen
         let claimed = store.claim_messages(now, 10, lease).await.unwrap();
         assert_eq!(claimed.len(), 2);
         // Claimed messages are not handed out twice while leased.
-        assert!(store.claim_messages(now, 10, lease).await.unwrap().is_empty());
+        assert!(
+            store
+                .claim_messages(now, 10, lease)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let first = claimed[0].id;
         store.message_sent(claimed[1].id, now).await.unwrap();
         for attempt in 1..=onewindow_store::outbox::MAX_ATTEMPTS {
@@ -273,7 +294,10 @@ async fn a_card_is_explained_closed_appealed_once_and_revoked_cards_stop_countin
         let (cards, _) = store.cards(&CardFilter::default()).await.unwrap();
         let yellow = cards.iter().find(|c| c.level == Level::Yellow).unwrap();
         let red = cards.iter().find(|c| c.level == Level::Red).unwrap();
-        assert!(yellow.answer_due.is_some(), "the department has a deadline to answer");
+        assert!(
+            yellow.answer_due.is_some(),
+            "the department has a deadline to answer"
+        );
 
         // The supervisor cannot close a card nobody answered, nor without a conclusion.
         let close = |text: &str| CardCommand::Close {
@@ -307,7 +331,13 @@ async fn a_card_is_explained_closed_appealed_once_and_revoked_cards_stop_countin
             "{err:?}"
         );
         let closed = store
-            .act_on_card(yellow.id, &supervisor, close("说明属实，予以办结"), vec![], now)
+            .act_on_card(
+                yellow.id,
+                &supervisor,
+                close("说明属实，予以办结"),
+                vec![],
+                now,
+            )
             .await
             .unwrap();
         assert_eq!(closed.state, CardState::Closed);
@@ -453,7 +483,10 @@ async fn an_unanswered_card_is_itself_watched_and_settings_are_validated_and_aud
             .await
             .unwrap();
         assert_eq!(audit_entry_count(&store).await, before + 1);
-        assert_eq!(store.supervision_rules().await.unwrap().rectification_days, 3);
+        assert_eq!(
+            store.supervision_rules().await.unwrap().rectification_days,
+            3
+        );
 
         // The yellow card of 1 December is to be answered within 3 working
         // days (by Friday the 4th); unanswered on Monday the 7th, the

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod session;
+pub mod supervision;
 
 use axum::Router;
 use axum::routing::{get, post, put};
@@ -65,4 +66,27 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/calendar/overrides/{id}/revoke",
             post(calendar::revoke_override),
         )
+        .route("/api/v1/supervision/cards", get(supervision::list_cards))
+        .route("/api/v1/supervision/cards/{id}", get(supervision::get_card))
+        .route(
+            "/api/v1/supervision/cards/{id}/actions",
+            post(supervision::act_on_card),
+        )
+        .route(
+            "/api/v1/supervision/departments",
+            get(supervision::department_figures),
+        )
+        .route(
+            "/api/v1/supervision/rules",
+            get(supervision::get_rules).put(supervision::put_rules),
+        )
+        .route(
+            "/api/v1/supervision/accountability",
+            get(supervision::list_accountability).post(supervision::record_accountability),
+        )
+        .route("/api/v1/supervision/tick", post(supervision::tick))
+        .route("/api/v1/notices", get(supervision::my_notices))
+        .route("/api/v1/notices/{id}/read", post(supervision::read_notice))
+        .route("/api/v1/outbox", get(supervision::list_outbox))
+        .route("/api/v1/outbox/{id}/resend", post(supervision::resend))
 }
