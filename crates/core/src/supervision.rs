@@ -84,6 +84,15 @@ impl Finding {
         }
     }
 
+    /// What happened, without the level: "承诺办结时限已超期".
+    pub fn summary(&self) -> String {
+        match self.breach {
+            Breach::DueSoon => format!("{}即将到期", self.kind.label()),
+            Breach::Overdue => format!("{}已超期", self.kind.label()),
+            Breach::InstantNotSameDay => "即办件未当场办结".into(),
+        }
+    }
+
     /// The condition the finding is about, as the key that makes it fire once
     /// per object: a step's limit is one condition per step (each starts on
     /// its own day), the others one per object.

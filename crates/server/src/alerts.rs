@@ -5,20 +5,34 @@
 //! message carries a stable id the receivers de-duplicate on.
 //!
 //! In-app notices are written with the card and never pass through here.
+//!
+//! TLS is rustls with the ring provider, set explicitly on each client (no
+//! process-wide default is needed or installed). HTTPS trusts the Mozilla
+//! roots and the system's store; SMTP over TLS the Mozilla roots. HTTP
+//! redirects are not followed. Every request is bounded by a timeout of
+//! about 10 s (30 s for a whole SMTP conversation).
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, KeyInit, Mac};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use hyper::{Method, Request, StatusCode, Uri};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use onewindow_core::supervision::Channel;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, Url};
 use serde::{Deserialize, Serialize};
 use sm3::Sm3;
+use url::Url;
 
 /// How long one SMTP command or one HTTP request may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,6 +40,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 const SMTP_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How much of an unexpected HTTP answer is quoted in the error.
 const ANSWER_QUOTE_CHARS: usize = 200;
+/// How much of an HTTP answer is read.
+const ANSWER_MAX_BYTES: usize = 64 * 1024;
 
 /// The placeholders a [`HttpTemplate`] may use.
 const PLACEHOLDERS: [&str; 4] = ["address", "subject", "text", "message_id"];
@@ -89,7 +105,12 @@ pub struct SmtpConfig {
     pub from: String,
 }
 
-/// A receiver of signed JSON posts.
+/// A receiver of signed JSON posts:
+/// `{"message_id","channel","subject","text","payload","sent_at"}` with the
+/// headers `X-Onewindow-Message-Id`, `X-Onewindow-Timestamp` (unix seconds)
+/// and `X-Onewindow-Signature: sm3=<hex>`, where hex is
+/// [`webhook_signature`]`(secret, timestamp, body)` over the exact body bytes.
+/// Any status outside 2xx is a failure.
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
@@ -210,7 +231,7 @@ impl AlertConfig {
             parse_mailbox(&email.from).map_err(|e| fail("email.from", e))?;
         }
         if let Some(webhook) = &self.webhook {
-            http_url(&webhook.url).map_err(|e| fail("webhook.url", e))?;
+            http_uri(&webhook.url).map_err(|e| fail("webhook.url", e))?;
             if webhook.secret.trim().is_empty() {
                 return Err(fail("webhook.secret", "不能为空".into()));
             }
@@ -245,7 +266,7 @@ impl HttpTemplate {
             text: "第一行\n第二行 \"引号\" \\ 反斜杠 & ? # /".into(),
             payload: serde_json::Value::Null,
         };
-        self.url_for(&sample).map_err(|e| fail("url", e))?;
+        self.uri_for(&sample).map_err(|e| fail("url", e))?;
         self.headers_for(&sample).map_err(|e| fail("headers", e))?;
         if method == Method::GET {
             if !self.body.trim().is_empty() {
@@ -308,8 +329,8 @@ impl HttpTemplate {
         }
     }
 
-    fn url_for(&self, message: &Outgoing) -> Result<Url, String> {
-        http_url(&render(&self.url, message, percent_encode))
+    fn uri_for(&self, message: &Outgoing) -> Result<Uri, String> {
+        http_uri(&render(&self.url, message, percent_encode))
     }
 
     fn headers_for(&self, message: &Outgoing) -> Result<HeaderMap, String> {
@@ -370,8 +391,10 @@ pub struct Senders {
     webhook: Option<WebhookConfig>,
     sms: Option<HttpTemplate>,
     wechat: Option<HttpTemplate>,
-    http: reqwest::Client,
+    http: HttpClient,
 }
+
+type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 #[derive(Clone)]
 struct EmailSender {
@@ -388,10 +411,8 @@ impl fmt::Debug for Senders {
 }
 
 impl Senders {
-    /// Checks the configuration and prepares the clients. Installs rustls'
-    /// ring provider as the process default if none is installed yet.
+    /// Checks the configuration and prepares the clients.
     pub fn new(config: &AlertConfig) -> Result<Senders, String> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         config.validate()?;
         let email = match &config.email {
             Some(email) => Some(EmailSender {
@@ -402,20 +423,12 @@ impl Senders {
             }),
             None => None,
         };
-        let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(TIMEOUT)
-            // A signed post is not re-sent elsewhere; a redirect is an error.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("onewindow/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("无法创建 HTTP 客户端：{}", error_chain(&e)))?;
         Ok(Senders {
             email,
             webhook: config.webhook.clone(),
             sms: config.sms.clone(),
             wechat: config.wechat.clone(),
-            http,
+            http: http_client()?,
         })
     }
 
@@ -464,7 +477,7 @@ impl Senders {
         message: &Outgoing,
     ) -> Result<(), String> {
         let label = message.channel.label();
-        let url = http_url(&webhook.url)?;
+        let uri = http_uri(&webhook.url)?;
         let message_id = HeaderValue::from_str(&message.message_id)
             .map_err(|_| format!("消息编号“{}”不能放入请求头", message.message_id))?;
         let now = jiff::Timestamp::now().as_second();
@@ -485,19 +498,21 @@ impl Senders {
             "sm3={}",
             webhook_signature(&webhook.secret, &timestamp, &body)
         );
-        let request = self
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, "application/json")
-            .header("X-Onewindow-Message-Id", message_id)
-            .header("X-Onewindow-Timestamp", timestamp)
-            .header("X-Onewindow-Signature", signature)
-            .body(body);
-        let response = request
-            .send()
-            .await
-            .map_err(|e| format!("{label}发送失败：{}", error_chain(&e.without_url())))?;
-        check_status(label, response).await.map(drop)
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert("x-onewindow-message-id", message_id);
+        headers.insert(
+            "x-onewindow-timestamp",
+            HeaderValue::from_str(&timestamp).map_err(|e| e.to_string())?,
+        );
+        headers.insert(
+            "x-onewindow-signature",
+            HeaderValue::from_str(&signature).map_err(|e| e.to_string())?,
+        );
+        let (status, answer) = self
+            .exchange(label, Method::POST, uri, headers, body)
+            .await?;
+        check_status(label, status, &answer)
     }
 
     async fn send_template(
@@ -510,22 +525,92 @@ impl Senders {
             return Err(format!("{label}消息没有收件人（address 为空）"));
         }
         let method = template.method()?;
-        let url = template.url_for(message)?;
+        let uri = template.uri_for(message)?;
         let headers = template.headers_for(message)?;
-        let mut request = self.http.request(method.clone(), url).headers(headers);
-        if method != Method::GET {
-            request = request.body(template.body_for(message));
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| format!("{label}发送失败：{}", error_chain(&e.without_url())))?;
-        let answer = check_status(label, response).await?;
+        let body = if method == Method::GET {
+            Vec::new()
+        } else {
+            template.body_for(message).into_bytes()
+        };
+        let (status, answer) = self.exchange(label, method, uri, headers, body).await?;
+        check_status(label, status, &answer)?;
         if message.channel == Channel::Wechat {
             check_wechat_answer(&answer)?;
         }
         Ok(())
     }
+
+    /// Sends one HTTP request (redirects are not followed: a signed post is
+    /// meant for one address); the status and the start of the answer.
+    async fn exchange(
+        &self,
+        label: &str,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, String), String> {
+        let mut request = Request::new(Full::new(Bytes::from(body)));
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        request
+            .headers_mut()
+            .entry(USER_AGENT)
+            .or_insert(HeaderValue::from_static(concat!(
+                "onewindow/",
+                env!("CARGO_PKG_VERSION")
+            )));
+        let exchange = async {
+            let response = self
+                .http
+                .request(request)
+                .await
+                .map_err(|e| format!("{label}发送失败：{}", error_chain(&e)))?;
+            let status = response.status();
+            // The status decides; an answer that cannot be read is empty.
+            let answer = match Limited::new(response.into_body(), ANSWER_MAX_BYTES)
+                .collect()
+                .await
+            {
+                Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
+                Err(_) => String::new(),
+            };
+            Ok((status, answer))
+        };
+        match tokio::time::timeout(TIMEOUT, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("{label}发送超时（{} 秒）", TIMEOUT.as_secs())),
+        }
+    }
+}
+
+/// An HTTP/1.1 client over rustls with the ring provider, trusting the
+/// Mozilla roots and the system's store (where an administrator adds the CA
+/// of an intranet gateway). No connection is kept for reuse: alerts are few,
+/// and a fresh connection never fails for having gone stale.
+fn http_client() -> Result<HttpClient, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("无法配置 TLS：{e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let mut connector = HttpConnector::new();
+    connector.enforce_http(false);
+    connector.set_connect_timeout(Some(TIMEOUT));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(0)
+        .build(https))
 }
 
 impl EmailSender {
@@ -580,12 +665,10 @@ pub fn webhook_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
         .collect()
 }
 
-/// A 2xx answer's body, or an error naming the status.
-async fn check_status(label: &str, response: reqwest::Response) -> Result<String, String> {
-    let status = response.status();
-    let answer = response.text().await.unwrap_or_default();
+/// Ok for a 2xx status, else an error naming the status.
+fn check_status(label: &str, status: StatusCode, answer: &str) -> Result<(), String> {
     if status.is_success() {
-        return Ok(answer);
+        return Ok(());
     }
     let quoted: String = answer.trim().chars().take(ANSWER_QUOTE_CHARS).collect();
     if quoted.is_empty() {
@@ -626,13 +709,21 @@ fn parse_mailbox(address: &str) -> Result<Mailbox, String> {
         .map_err(|e| format!("“{address}”不是有效的电子邮件地址（{e}）"))
 }
 
-/// An absolute `http://` or `https://` URL.
-fn http_url(url: &str) -> Result<Url, String> {
-    let parsed = Url::parse(url.trim()).map_err(|e| format!("不是有效的网址（{e}）"))?;
+/// An absolute `http://` or `https://` URL; characters a URL cannot hold
+/// (Chinese, spaces) are percent-encoded.
+fn http_uri(url: &str) -> Result<Uri, String> {
+    let mut parsed = Url::parse(url.trim()).map_err(|e| format!("不是有效的网址（{e}）"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(format!("应是 http:// 或 https:// 网址，不能是“{url}”"));
+        return Err(format!(
+            "应是 http:// 或 https:// 网址，不能是 {}: 网址",
+            parsed.scheme()
+        ));
     }
-    Ok(parsed)
+    parsed.set_fragment(None);
+    parsed
+        .as_str()
+        .parse::<Uri>()
+        .map_err(|e| format!("不是有效的网址（{e}）"))
 }
 
 /// A placeholder's value.

@@ -880,3 +880,24 @@ fn config_refuses_unknown_fields_and_bad_values() {
     .expect_err("no sender");
     assert!(error.contains("email.from"), "{error}");
 }
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_times_out() {
+    // Accepts the connection and reads, but never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut sink = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut sink).await;
+    });
+    let senders = webhook_senders(format!("http://127.0.0.1:{port}/hook"));
+    let started = std::time::Instant::now();
+    let error = senders
+        .send(&message(Channel::Webhook, ""))
+        .await
+        .expect_err("no answer");
+    assert!(error.contains("超时"), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    silent.abort();
+}

@@ -133,6 +133,8 @@ struct NewCard {
     deadline_kind: &'static str,
     breach: &'static str,
     level: &'static str,
+    #[serde(skip)]
+    level_label: &'static str,
     title: String,
     case_id: Option<i64>,
     department_id: i64,
@@ -179,9 +181,35 @@ impl Store {
             .validate()
             .map_err(onewindow_core::DomainError::from)?;
         let text = serde_json::to_string(&rules).map_err(StoreError::backend)?;
+        // The deadlines whose standing the change can move are judged again
+        // at the next tick (their next checks were set under the old rules).
+        let before = self.supervision_rules().await?;
+        let changed: Vec<String> = DeadlineKind::ALL
+            .into_iter()
+            .filter(|kind| {
+                before.deadlines.warning_days.get(kind) != rules.deadlines.warning_days.get(kind)
+                    || before.deadlines.overdue_level.get(kind)
+                        != rules.deadlines.overdue_level.get(kind)
+                    || (*kind == DeadlineKind::CasePromised
+                        && (before.item_warning_days != rules.item_warning_days
+                            || before.instant_not_same_day != rules.instant_not_same_day))
+            })
+            .map(|kind| kind.key().to_string())
+            .collect();
+        let today = date_text(civil_date(now));
         let saved = rules.clone();
         self.write(move |conn| {
             Box::pin(async move {
+                for kind in &changed {
+                    sqlx::query(
+                        "UPDATE object_deadlines SET next_check_on = $1 \
+                         WHERE state = 'running' AND object_kind = $2",
+                    )
+                    .bind(&today)
+                    .bind(kind)
+                    .execute(&mut *conn)
+                    .await?;
+                }
                 sqlx::query(
                     "INSERT INTO supervision_settings (id, rules, updated_by, updated_at) \
                      VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET rules = excluded.rules, \
@@ -308,7 +336,7 @@ impl Store {
             } else {
                 format!("办件{}", c.case_number)
             };
-            let title = format!("【{}】{}：{}", finding.level.label(), what, finding.label());
+            let title = format!("{what}：{}", finding.summary());
             let body = card_body(c, &finding, today, rules, calendar.as_ref());
             cards.push(NewCard {
                 od: c.id,
@@ -319,6 +347,7 @@ impl Store {
                 deadline_kind: c.kind.key(),
                 breach: finding.breach.key(),
                 level: finding.level.key(),
+                level_label: finding.level.label(),
                 title,
                 case_id: c.case_id,
                 department_id,
@@ -395,9 +424,10 @@ impl Store {
                             "condition": card.condition, "due_on": card.due,
                             "found_on": date_text(today),
                         });
+                        let subject = format!("【{}】{}", card.level_label, card.title);
                         for (staff, email, phone) in &card.recipients {
                             notices.push(serde_json::json!({
-                                "staff": staff, "card": id, "title": card.title, "body": card.body,
+                                "staff": staff, "card": id, "title": subject, "body": card.body,
                             }));
                             for channel in &channels {
                                 let address = match channel {
@@ -410,7 +440,7 @@ impl Store {
                                 messages.push(serde_json::json!({
                                     "message_id": format!("card-{id}-{}-{staff}", channel.key()),
                                     "channel": channel.key(), "card": id, "staff": staff,
-                                    "address": address, "subject": card.title, "body": card.body,
+                                    "address": address, "subject": subject, "body": card.body,
                                     "payload": payload.to_string(),
                                 }));
                             }
@@ -419,7 +449,7 @@ impl Store {
                             messages.push(serde_json::json!({
                                 "message_id": format!("card-{id}-webhook"),
                                 "channel": "webhook", "card": id, "staff": null,
-                                "address": "", "subject": card.title, "body": card.body,
+                                "address": "", "subject": subject, "body": card.body,
                                 "payload": payload.to_string(),
                             }));
                         }

@@ -815,7 +815,15 @@ pub async fn upload_file(
     user: StaffUser,
     mut multipart: Multipart,
 ) -> ApiResult<Response> {
-    user.require(Role::Admin)?;
+    // Templates and samples for the catalog (admin), attachments to a
+    // card's explanation, rectification report or appeal (the department).
+    user.require_any(&[
+        Role::Admin,
+        Role::Handler,
+        Role::Reviewer,
+        Role::Approver,
+        Role::WindowClerk,
+    ])?;
     let field = multipart
         .next_field()
         .await

@@ -10,6 +10,7 @@
 //! SameSite=Lax as well.
 
 mod public;
+mod supervision;
 mod work;
 
 use std::sync::OnceLock;
@@ -43,6 +44,21 @@ pub fn routes() -> Router<AppState> {
         .route("/work", get(work::queue))
         .route("/work/cases/{id}", get(work::case_page))
         .route("/work/cases/{id}/actions", post(work::act))
+        .route("/work/notices", get(supervision::notices))
+        .route("/work/notices/{id}/read", post(supervision::read_notice))
+        .route("/supervision", get(supervision::list))
+        .route("/supervision/cards/{id}", get(supervision::card_page))
+        .route("/supervision/cards/{id}/actions", post(supervision::act))
+        .route(
+            "/supervision/cards/{id}/accountability",
+            post(supervision::record_accountability),
+        )
+        .route(
+            "/supervision/cards/{id}/notice",
+            get(supervision::notice_document),
+        )
+        .route("/admin/outbox", get(supervision::outbox))
+        .route("/admin/outbox/{id}/resend", post(supervision::resend))
         .layer(axum::middleware::map_response(page_headers))
         .route("/static/site.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))

@@ -163,6 +163,10 @@ struct WorkPage {
     rows: Vec<QueueRow>,
     overdue: usize,
     soon: usize,
+    /// In-app notices not yet signed for.
+    unread: usize,
+    supervisor: bool,
+    admin: bool,
 }
 
 fn remaining_text(days: i64) -> (String, &'static str) {
@@ -247,7 +251,17 @@ async fn queue_page(state: &AppState, member: &StaffMember) -> Result<WorkPage, 
     // running clock last. The sort is stable, so the store's order breaks ties.
     rows.sort_by_key(|(remaining, _)| (remaining.is_none(), remaining.unwrap_or(0)));
     let rows: Vec<QueueRow> = rows.into_iter().map(|(_, row)| row).collect();
+    let unread = state
+        .store
+        .notices(member.id, 500)
+        .await?
+        .iter()
+        .filter(|n| n.read_at.is_none())
+        .count();
     Ok(WorkPage {
+        unread,
+        supervisor: member.has(Role::Supervisor),
+        admin: member.has(Role::Admin),
         layout: Layout::new(state, "我的工作台", "work", Some(member.name.clone())),
         name: member.name.clone(),
         department: department.name,
@@ -343,6 +357,8 @@ struct CasePage {
     methods: Vec<&'static str>,
     flash: Option<String>,
     failure: Option<(String, String)>,
+    /// The supervision cards of the case.
+    cards: Vec<super::supervision::CardRow>,
 }
 
 const DELIVERY_METHODS: [&str; 3] = ["窗口领取", "邮寄送达", "电子送达"];
@@ -825,7 +841,19 @@ async fn case_page_view(
             size: size_text(m.size),
         })
         .collect();
+    let (cards, _) = state
+        .store
+        .cards(&onewindow_store::cards::CardFilter {
+            case_id: Some(case.id),
+            limit: 100,
+            ..Default::default()
+        })
+        .await?;
     Ok(CasePage {
+        cards: cards
+            .iter()
+            .map(super::supervision::CardRow::from)
+            .collect(),
         layout: Layout::new(
             state,
             format!("办件 {}", case.number),

@@ -1,0 +1,704 @@
+//! Supervision pages: the live list of warnings and cards with the figures
+//! per department, a card with its history and the forms to answer or
+//! conclude it, the "one case, one notice" document, staff's in-app notices
+//! and the outbox of alerts for the administrator.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use onewindow_core::calendar::civil_date;
+use onewindow_core::card::{CardState, Responsibility, Sanction};
+use onewindow_core::staff::Role;
+use onewindow_store::cards::{CardRecord, Notice};
+use onewindow_store::staff::StaffMember;
+use serde::Deserialize;
+
+use super::{
+    Layout, SameOrigin, date_text, datetime_text, error_page, government_name, query_value, render,
+    see_other,
+};
+use crate::AppState;
+use crate::api::supervision::{
+    AccountabilityView, CardEventView, CardQuery, CardView, DepartmentFiguresView, card_command,
+};
+use crate::auth::{PageUser, StaffUser};
+use crate::error::ApiError;
+
+/// A card in a list, as people read it.
+pub struct CardRow {
+    pub id: i64,
+    pub level: &'static str,
+    pub level_label: &'static str,
+    pub title: String,
+    pub department: String,
+    pub case_id: Option<i64>,
+    pub case_number: String,
+    pub found_on: String,
+    pub answer_due: String,
+    pub state_label: &'static str,
+    pub counted: bool,
+}
+
+impl From<&CardRecord> for CardRow {
+    fn from(c: &CardRecord) -> Self {
+        CardRow {
+            id: c.id,
+            level: c.level.key(),
+            level_label: c.level.label(),
+            title: c.title.clone(),
+            department: c.department_name.clone(),
+            case_id: c.case_id,
+            case_number: c.case_number.clone().unwrap_or_default(),
+            found_on: date_text(c.found_on),
+            answer_due: c.answer_due.map(date_text).unwrap_or_else(|| "—".into()),
+            state_label: c.state.label(),
+            counted: c.state.counts(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct SupervisionPage {
+    layout: Layout,
+    supervisor: bool,
+    today: String,
+    figures: Vec<DepartmentFiguresView>,
+    totals: DepartmentFiguresView,
+    cards: Vec<CardRow>,
+    total: i64,
+    departments: Vec<(i64, String)>,
+    q: FilterForm,
+    states: Vec<(&'static str, &'static str)>,
+    prev: Option<String>,
+    next: Option<String>,
+    error: Option<String>,
+}
+
+/// The filter form as typed (kept on the page).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct FilterForm {
+    #[serde(default)]
+    pub department_id: String,
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub page: String,
+}
+
+impl FilterForm {
+    fn query(&self) -> Result<CardQuery, ApiError> {
+        let number = |field: &str, v: &str| -> Result<Option<i64>, ApiError> {
+            let v = v.trim();
+            if v.is_empty() {
+                return Ok(None);
+            }
+            v.parse()
+                .map(Some)
+                .map_err(|_| ApiError::invalid(field, format!("不是有效的编号：{v}")))
+        };
+        let text = |v: &str| Some(v.trim().to_string()).filter(|s| !s.is_empty());
+        Ok(CardQuery {
+            department_id: number("department_id", &self.department_id)?,
+            level: text(&self.level),
+            state: text(&self.state),
+            from: text(&self.from),
+            to: text(&self.to),
+            page: number("page", &self.page)?,
+            per_page: Some(PER_PAGE),
+            ..CardQuery::default()
+        })
+    }
+
+    fn link(&self, page: i64) -> String {
+        format!(
+            "/supervision?department_id={}&level={}&state={}&from={}&to={}&page={page}",
+            query_value(&self.department_id),
+            query_value(&self.level),
+            query_value(&self.state),
+            query_value(&self.from),
+            query_value(&self.to)
+        )
+    }
+
+    pub fn department_is(&self, id: &i64) -> bool {
+        self.department_id.trim() == id.to_string()
+    }
+}
+
+const PER_PAGE: i64 = 50;
+
+pub async fn list(
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Query(form): Query<FilterForm>,
+) -> Response {
+    match list_page(&state, &member, form).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_page(&state, Some(member.name.clone()), &e),
+    }
+}
+
+async fn list_page(
+    state: &AppState,
+    member: &StaffMember,
+    form: FilterForm,
+) -> Result<SupervisionPage, ApiError> {
+    let supervisor = member.has(Role::Supervisor);
+    let user = StaffUser(member.clone());
+    let today = civil_date(state.now());
+    let (filter, error) = match form.query().and_then(|q| q.filter(&user)) {
+        Ok(filter) => (filter, None),
+        Err(e) => (
+            CardQuery::default().filter(&user)?,
+            Some(format!("筛选条件有误：{}", e.message)),
+        ),
+    };
+    let (cards, total) = state.store.cards(&filter).await?;
+    let figures: Vec<DepartmentFiguresView> = if supervisor {
+        state
+            .store
+            .department_figures(today)
+            .await?
+            .iter()
+            .map(DepartmentFiguresView::from)
+            .filter(|f| f.open_cases + f.decided + f.warnings + f.yellow + f.red > 0)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let sum = |f: fn(&DepartmentFiguresView) -> i64| figures.iter().map(f).sum::<i64>();
+    let (decided, on_time) = (sum(|f| f.decided), sum(|f| f.decided_on_time));
+    let totals = DepartmentFiguresView {
+        department_id: 0,
+        department_name: "合计".into(),
+        open_cases: sum(|f| f.open_cases),
+        due_soon: sum(|f| f.due_soon),
+        overdue: sum(|f| f.overdue),
+        warnings: sum(|f| f.warnings),
+        yellow: sum(|f| f.yellow),
+        red: sum(|f| f.red),
+        decided,
+        decided_on_time: on_time,
+        on_time_rate: (decided > 0).then(|| ((on_time * 1000 / decided) as f64) / 10.0),
+    };
+    let departments = state
+        .store
+        .departments()
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let page = filter.offset / filter.limit.max(1) + 1;
+    Ok(SupervisionPage {
+        layout: Layout::new(state, "电子监察", "supervision", Some(member.name.clone())),
+        supervisor,
+        today: date_text(today),
+        totals,
+        figures,
+        total,
+        cards: cards.iter().map(CardRow::from).collect(),
+        departments,
+        prev: (page > 1).then(|| form.link(page - 1)),
+        next: (page * filter.limit < total).then(|| form.link(page + 1)),
+        q: form,
+        states: CardState::ALL
+            .iter()
+            .map(|s| (s.key(), s.label()))
+            .collect(),
+        error,
+    })
+}
+
+/// The view's dates as people read them (2026年12月1日).
+fn readable_dates(card: &mut CardView) {
+    card.due_on = super::date_string_text(&card.due_on);
+    card.found_on = super::date_string_text(&card.found_on);
+    card.answer_due = card.answer_due.as_deref().map(super::date_string_text);
+}
+
+#[derive(Template)]
+#[template(path = "supervision_card.html")]
+struct CardPage {
+    layout: Layout,
+    card: CardView,
+    issued_at: String,
+    events: Vec<EventRow>,
+    accountability: Vec<AccountabilityView>,
+    /// The forms this person may use now: (action, label, what the text is).
+    forms: Vec<(&'static str, &'static str, &'static str)>,
+    supervisor: bool,
+    people: Vec<(i64, String)>,
+    sanctions: Vec<(&'static str, &'static str)>,
+    failure: Option<String>,
+    typed: String,
+    flash: Option<&'static str>,
+}
+
+pub struct EventRow {
+    pub at: String,
+    pub label: &'static str,
+    pub actor: String,
+    pub text: String,
+    pub state_label: &'static str,
+}
+
+fn event_row(e: &CardEventView) -> EventRow {
+    let label = match e.action.as_str() {
+        "issue" => "系统发出",
+        "notify" => "送达通知",
+        "explain" => "情况说明",
+        "rectify" => "整改报告",
+        "appeal" => "申诉",
+        "uphold" => "复核维持",
+        "revoke" => "复核撤销",
+        "close" => "办结",
+        _ => "处理",
+    };
+    EventRow {
+        at: super::timestamp_string_text(&e.at),
+        label,
+        actor: e
+            .actor_name
+            .clone()
+            .unwrap_or_else(|| "电子监察系统".into()),
+        text: e.text.clone(),
+        state_label: CardState::parse(&e.to_state).map_or("", |s| s.label()),
+    }
+}
+
+/// The forms `member` may fill on `card` now.
+fn forms_for(
+    member: &StaffMember,
+    card: &CardRecord,
+) -> Vec<(&'static str, &'static str, &'static str)> {
+    use onewindow_core::supervision::Level;
+    let mut forms = Vec::new();
+    let department = member.department_id == card.department_id
+        && [
+            Role::Handler,
+            Role::Reviewer,
+            Role::Approver,
+            Role::WindowClerk,
+        ]
+        .iter()
+        .any(|r| member.has(*r));
+    if department && card.state.awaits_department() {
+        forms.push(("explain", "提交情况说明", "情况说明"));
+        forms.push(("rectify", "提交整改报告", "整改情况"));
+    }
+    if department
+        && card.level != Level::Warning
+        && !card.appealed
+        && matches!(
+            card.state,
+            CardState::Issued | CardState::Notified | CardState::Explained
+        )
+    {
+        forms.push(("appeal", "申诉（限一次）", "申诉理由"));
+    }
+    if member.has(Role::Supervisor) {
+        if card.state == CardState::Appealed {
+            forms.push(("uphold", "复核：维持", "复核意见"));
+            forms.push(("revoke", "复核：撤销", "撤销理由"));
+        }
+        let answered = matches!(card.state, CardState::Explained | CardState::Rectified);
+        if answered || (card.level == Level::Warning && card.state.awaits_department()) {
+            forms.push(("close", "办结", "办结结论"));
+        }
+    }
+    forms
+}
+
+pub async fn card_page(
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Path(id): Path<i64>,
+    Query(flash): Query<FlashQuery>,
+) -> Response {
+    let flash = flash.done.as_deref().map(flash_text);
+    match card_view(&state, &member, id, None, String::new(), flash).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_page(&state, Some(member.name.clone()), &e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FlashQuery {
+    done: Option<String>,
+}
+
+fn flash_text(key: &str) -> &'static str {
+    match key {
+        "accountability" => "问责记录已登记",
+        _ => "已提交",
+    }
+}
+
+async fn card_view(
+    state: &AppState,
+    member: &StaffMember,
+    id: i64,
+    failure: Option<String>,
+    typed: String,
+    flash: Option<&'static str>,
+) -> Result<CardPage, ApiError> {
+    let user = StaffUser(member.clone());
+    let card = crate::api::supervision::visible_card(state, &user, id).await?;
+    let detail = crate::api::supervision::card_detail(state, &card).await?;
+    let supervisor = member.has(Role::Supervisor);
+    let people = if supervisor {
+        state
+            .store
+            .staff(Some(card.department_id))
+            .await?
+            .into_iter()
+            .map(|p| {
+                let roles: Vec<&str> = p.roles.iter().map(|r| r.label()).collect();
+                (p.id, format!("{}（{}）", p.name, roles.join("、")))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut card_view = detail.card;
+    readable_dates(&mut card_view);
+    Ok(CardPage {
+        card: card_view,
+        layout: Layout::new(
+            state,
+            format!("督办件 {}", card.title),
+            "supervision",
+            Some(member.name.clone()),
+        ),
+        issued_at: datetime_text(card.issued_at),
+        forms: forms_for(member, &card),
+        events: detail.events.iter().map(event_row).collect(),
+        accountability: detail.accountability,
+        supervisor,
+        people,
+        sanctions: Sanction::ALL.iter().map(|s| (s.key(), s.label())).collect(),
+        failure,
+        typed,
+        flash,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CardActionForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    text: String,
+}
+
+pub async fn act(
+    _: SameOrigin,
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<CardActionForm>,
+) -> Response {
+    let result = async {
+        let user = StaffUser(member.clone());
+        crate::api::supervision::visible_card(&state, &user, id).await?;
+        let command = card_command(&form.action, form.text.clone())?;
+        state
+            .store
+            .act_on_card(id, &member, command, Vec::new(), state.now())
+            .await
+            .map_err(ApiError::from)
+    }
+    .await;
+    match result {
+        Ok(_) => see_other(&format!("/supervision/cards/{id}?done=1")),
+        Err(e) => {
+            let status = e.status;
+            match card_view(&state, &member, id, Some(e.message), form.text, None).await {
+                Ok(page) => render(status, &page),
+                Err(e) => error_page(&state, Some(member.name.clone()), &e),
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountabilityForm {
+    #[serde(default)]
+    person_id: String,
+    #[serde(default)]
+    responsibility: String,
+    #[serde(default)]
+    sanction: String,
+    #[serde(default)]
+    basis: String,
+}
+
+pub async fn record_accountability(
+    _: SameOrigin,
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<AccountabilityForm>,
+) -> Response {
+    let result = async {
+        let user = StaffUser(member.clone());
+        let card = crate::api::supervision::visible_card(&state, &user, id).await?;
+        let person_id = form
+            .person_id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ApiError::invalid("person_id", "请选择被问责人"))?;
+        let responsibility = Responsibility::parse(form.responsibility.trim())
+            .ok_or_else(|| ApiError::invalid("responsibility", "请选择责任类型"))?;
+        let sanction = Sanction::parse(form.sanction.trim())
+            .ok_or_else(|| ApiError::invalid("sanction", "请选择处理方式"))?;
+        state
+            .store
+            .record_accountability(
+                &member,
+                onewindow_store::cards::NewAccountability {
+                    person_id,
+                    responsibility,
+                    sanction,
+                    basis: form.basis.clone(),
+                    card_id: Some(card.id),
+                    case_id: card.case_id,
+                },
+                state.now(),
+            )
+            .await
+            .map_err(ApiError::from)
+    }
+    .await;
+    match result {
+        Ok(_) => see_other(&format!("/supervision/cards/{id}?done=accountability")),
+        Err(e) => {
+            let status = e.status;
+            let message = format!("问责记录未登记：{}", e.message);
+            match card_view(&state, &member, id, Some(message), String::new(), None).await {
+                Ok(page) => render(status, &page),
+                Err(e) => error_page(&state, Some(member.name.clone()), &e),
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "supervision_notice.html")]
+struct NoticeDocument {
+    layout: Layout,
+    government: String,
+    card: CardView,
+    number: String,
+    issued_on: String,
+    events: Vec<EventRow>,
+    accountability: Vec<AccountabilityView>,
+}
+
+/// 一案一通报: the notice of one card, to print and file.
+pub async fn notice_document(
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Path(id): Path<i64>,
+) -> Response {
+    let result = async {
+        let user = StaffUser(member.clone());
+        let card = crate::api::supervision::visible_card(&state, &user, id).await?;
+        let detail = crate::api::supervision::card_detail(&state, &card).await?;
+        let mut card_view = detail.card;
+        readable_dates(&mut card_view);
+        Ok::<_, ApiError>(NoticeDocument {
+            card: card_view,
+            layout: Layout::new(&state, "督办通报", "supervision", Some(member.name.clone())),
+            government: government_name(&state),
+            number: format!("监察通报〔{}〕{}号", card.found_on.year(), card.id),
+            issued_on: date_text(card.found_on),
+            events: detail.events.iter().map(event_row).collect(),
+            accountability: detail.accountability,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_page(&state, Some(member.name.clone()), &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notices.html")]
+struct NoticesPage {
+    layout: Layout,
+    notices: Vec<NoticeRow>,
+    unread: usize,
+}
+
+pub struct NoticeRow {
+    pub id: i64,
+    pub card_id: Option<i64>,
+    pub title: String,
+    pub body: String,
+    pub at: String,
+    pub read: bool,
+}
+
+impl From<&Notice> for NoticeRow {
+    fn from(n: &Notice) -> Self {
+        NoticeRow {
+            id: n.id,
+            card_id: n.card_id,
+            title: n.title.clone(),
+            body: n.body.clone(),
+            at: datetime_text(n.created_at),
+            read: n.read_at.is_some(),
+        }
+    }
+}
+
+pub async fn notices(State(state): State<AppState>, PageUser(member): PageUser) -> Response {
+    match state.store.notices(member.id, 200).await {
+        Ok(notices) => {
+            let page = NoticesPage {
+                layout: Layout::new(&state, "我的消息", "work", Some(member.name.clone())),
+                unread: notices.iter().filter(|n| n.read_at.is_none()).count(),
+                notices: notices.iter().map(NoticeRow::from).collect(),
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(e) => error_page(&state, Some(member.name.clone()), &e.into()),
+    }
+}
+
+/// Signs for a notice (签收) and opens its card.
+pub async fn read_notice(
+    _: SameOrigin,
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Path(id): Path<i64>,
+) -> Response {
+    let notices = match state.store.notices(member.id, 500).await {
+        Ok(n) => n,
+        Err(e) => return error_page(&state, Some(member.name.clone()), &e.into()),
+    };
+    let card = notices.iter().find(|n| n.id == id).and_then(|n| n.card_id);
+    match state.store.read_notice(member.id, id, state.now()).await {
+        Ok(()) => match card {
+            Some(card) => see_other(&format!("/supervision/cards/{card}")),
+            None => see_other("/work/notices"),
+        },
+        Err(e) => error_page(&state, Some(member.name.clone()), &e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "outbox.html")]
+struct OutboxPage {
+    layout: Layout,
+    messages: Vec<MessageRow>,
+    state: String,
+    channels: String,
+    flash: Option<String>,
+}
+
+pub struct MessageRow {
+    pub id: i64,
+    pub channel: &'static str,
+    pub address: String,
+    pub subject: String,
+    pub state: String,
+    pub state_label: &'static str,
+    pub attempts: i64,
+    pub last_error: String,
+    pub created_at: String,
+    pub card_id: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct OutboxQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    resent: String,
+}
+
+pub async fn outbox(
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Query(query): Query<OutboxQuery>,
+) -> Response {
+    if !member.has(Role::Admin) && !member.has(Role::Supervisor) {
+        let e = ApiError::forbidden("只有系统管理员和监察员可以查看提醒消息发送情况");
+        return error_page(&state, Some(member.name.clone()), &e);
+    }
+    let wanted = match query.state.trim() {
+        s @ ("pending" | "sent" | "failed") => Some(s),
+        _ => None,
+    };
+    match state.store.messages(wanted, 500).await {
+        Ok(messages) => {
+            let channels = state.settings.alerts.channels();
+            let page = OutboxPage {
+                layout: Layout::new(&state, "提醒消息发送", "work", Some(member.name.clone())),
+                messages: messages
+                    .iter()
+                    .map(|m| MessageRow {
+                        id: m.id,
+                        channel: m.channel.label(),
+                        address: if m.address.is_empty() {
+                            "—".into()
+                        } else {
+                            m.address.clone()
+                        },
+                        subject: m.subject.clone(),
+                        state: m.state.clone(),
+                        state_label: match m.state.as_str() {
+                            "sent" => "已发送",
+                            "failed" => "发送失败",
+                            _ => "待发送",
+                        },
+                        attempts: m.attempts,
+                        last_error: m.last_error.clone().unwrap_or_default(),
+                        created_at: datetime_text(m.created_at),
+                        card_id: m.card_id,
+                    })
+                    .collect(),
+                state: wanted.unwrap_or("").to_string(),
+                channels: if channels.is_empty() {
+                    "未配置外部通道（仅站内消息）".into()
+                } else {
+                    channels
+                        .iter()
+                        .map(|c| c.label())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                },
+                flash: (!query.resent.is_empty()).then(|| "已重新排队发送".to_string()),
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(e) => error_page(&state, Some(member.name.clone()), &e.into()),
+    }
+}
+
+pub async fn resend(
+    _: SameOrigin,
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Path(id): Path<i64>,
+) -> Response {
+    if !member.has(Role::Admin) {
+        let e = ApiError::forbidden("只有系统管理员可以重新发送提醒消息");
+        return error_page(&state, Some(member.name.clone()), &e);
+    }
+    match state.store.resend_message(member.id, id, state.now()).await {
+        Ok(_) => see_other("/admin/outbox?state=failed&resent=1"),
+        Err(e) => error_page(&state, Some(member.name.clone()), &e.into()),
+    }
+}
