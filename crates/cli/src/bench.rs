@@ -47,6 +47,20 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Supervision ticks over this many open cases (two deadlines each): a
+    /// tick with nothing due, then one in which --crossings deadlines pass
+    /// at once (cards, notices and outbox messages); peak memory.
+    Supervise {
+        #[arg(long, default_value_t = 1_000_000)]
+        open_cases: usize,
+        #[arg(long, default_value_t = 10_000)]
+        crossings: usize,
+        /// Run on this empty PostgreSQL database instead of a fresh SQLite file.
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// One calendar change (a closure day) recomputing this many open
     /// deadlines in one transaction on a fresh SQLite file.
     Recompute {
@@ -70,6 +84,15 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Recompute { deadlines, json } => {
             crate::bench_clock::recompute(*deadlines, *json).await
         }
+        BenchCommand::Supervise {
+            open_cases,
+            crossings,
+            postgres,
+            json,
+        } => {
+            crate::bench_supervise::supervise(*open_cases, *crossings, postgres.as_deref(), *json)
+                .await
+        }
     }
 }
 
@@ -79,7 +102,7 @@ pub(crate) struct Fixture {
     pub store: Store,
     pub item_id: i64,
     pub clerk: StaffMember,
-    handler: StaffMember,
+    pub handler: StaffMember,
     reviewer: StaffMember,
     approver: StaffMember,
 }

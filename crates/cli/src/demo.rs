@@ -13,6 +13,7 @@ use jiff::civil::{Date, Time};
 use jiff::{Span, Timestamp};
 use onewindow_core::calendar::TimeLimit;
 use onewindow_core::calendar::{ChinaCalendar, WorkCalendar, china_zone, civil_date};
+use onewindow_core::card::CardCommand;
 use onewindow_core::case::{
     self, Applicant, Channel, Command, Outcome, SpecialProcedure, SupplementItem,
     default_rights_notice,
@@ -385,7 +386,7 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
         .map(|_| plan_case(&mut rng, &published, today, now))
         .collect();
     plans.sort_by_key(|p| p.events.first().map(|e| e.0).unwrap_or(now));
-    let failures = run_plans(store, &plans, &posts, &department_names).await?;
+    let failures = run_plans(store, &plans, &posts, &department_names, &mut rng).await?;
 
     // Two A post holders are away today: their B sees and handles their work.
     let mut absent = Vec::new();
@@ -716,6 +717,102 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
     }
 }
 
+/// The supervision centre's work on the history's cards: departments
+/// explain or rectify most yellow and red cards within their days, the
+/// supervisor closes most answers and the warnings of finished cases; a few
+/// cards are appealed, one of them revoked.
+async fn answer_cards(
+    store: &Store,
+    rng: &mut ChaCha8Rng,
+    posts: &Posts,
+    day: Date,
+    revoked: &mut bool,
+) -> anyhow::Result<()> {
+    // Cards of the last week are still waiting for their answer.
+    if day >= civil_date(Timestamp::now()) - Span::new().days(7) {
+        return Ok(());
+    }
+    let staff = store.staff(None).await?;
+    let Some(supervisor) = staff.iter().find(|s| s.login == "jiancha") else {
+        return Ok(());
+    };
+    let (cards, _) = store
+        .cards(&CardFilter {
+            from: Some(day),
+            to: Some(day),
+            limit: 500,
+            ..CardFilter::default()
+        })
+        .await?;
+    for card in cards.iter().rev() {
+        let Some(approver) = posts
+            .holder
+            .get(&(card.department_id, Role::Approver))
+            .and_then(|id| staff.iter().find(|s| s.id == *id))
+        else {
+            continue;
+        };
+        let at = at_time(card.found_on.tomorrow()?, 16, rng.random_range(0..60));
+        if card.level == Level::Warning {
+            if rng.random_bool(0.6) {
+                let conclusion = "已提醒承办人抓紧办理，予以办结".to_string();
+                store
+                    .act_on_card(
+                        card.id,
+                        supervisor,
+                        CardCommand::Close { conclusion },
+                        vec![],
+                        at,
+                    )
+                    .await?;
+            }
+            continue;
+        }
+        let roll = rng.random_range(0..100);
+        let answer = if roll < 8 {
+            CardCommand::Appeal {
+                reasons: "该件因申请人补充现场核查资料延误，非本单位原因，申请复核".into(),
+            }
+        } else if roll < 55 {
+            CardCommand::Explain {
+                text: "经查，该件因需外单位协查意见延误，已督促承办人加快办理，今后将提前协调"
+                    .into(),
+            }
+        } else if roll < 90 {
+            CardCommand::Rectify {
+                text: "已对承办人进行提醒谈话，调整审批环节分工，同类事项承诺时限内办结".into(),
+            }
+        } else {
+            continue;
+        };
+        let appealed = matches!(answer, CardCommand::Appeal { .. });
+        store
+            .act_on_card(card.id, approver, answer, vec![], at)
+            .await?;
+        let later = at + Span::new().hours(20);
+        let conclusion = if appealed && !*revoked {
+            *revoked = true;
+            CardCommand::Revoke {
+                reasons: "经核查，延误系申请人原因，撤销该黄牌".into(),
+            }
+        } else if appealed {
+            CardCommand::Uphold {
+                reasons: "经核查，延误系内部流转不畅所致，维持原处理".into(),
+            }
+        } else if rng.random_bool(0.8) {
+            CardCommand::Close {
+                conclusion: "情况说明属实，整改到位，予以办结".into(),
+            }
+        } else {
+            continue;
+        };
+        store
+            .act_on_card(card.id, supervisor, conclusion, vec![], later)
+            .await?;
+    }
+    Ok(())
+}
+
 fn who_for(command: &Command, department_id: i64, facts_role: Option<Role>, posts: &Posts) -> Who {
     let role = match command {
         Command::Resubmit { .. } | Command::Withdraw { .. } => return Who::Applicant,
@@ -747,7 +844,9 @@ async fn run_plans(
     plans: &[Plan],
     posts: &Posts,
     departments: &HashMap<i64, String>,
+    rng: &mut ChaCha8Rng,
 ) -> anyhow::Result<std::collections::BTreeMap<String, usize>> {
+    let mut revoked = false;
     let mut by_day: std::collections::BTreeMap<Date, DayPlan> = Default::default();
     for (p, plan) in plans.iter().enumerate() {
         for (e, (at, command)) in plan.events.iter().enumerate() {
@@ -826,6 +925,7 @@ async fn run_plans(
             .supervise(evening, &[])
             .await
             .context("demo supervision tick")?;
+        answer_cards(store, rng, posts, day, &mut revoked).await?;
     }
     Ok(failures)
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_clock;
+mod bench_supervise;
 mod calendar;
 mod demo;
 

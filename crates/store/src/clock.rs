@@ -532,11 +532,17 @@ impl Store {
         let backend = self.backend();
         self.change_calendar(move |conn| {
             Box::pin(async move {
-                let seen = sqlx::query("SELECT value FROM counters WHERE name = $1")
-                    .bind(&marker)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                if seen.is_some() {
+                // The marker first: of several nodes starting at once, the
+                // one whose insert wins recomputes; the others wait for its
+                // commit on the marker's key and find nothing to do.
+                let first = sqlx::query(
+                    "INSERT INTO counters (name, value) VALUES ($1, 1) \
+                     ON CONFLICT (name) DO NOTHING RETURNING value",
+                )
+                .bind(&marker)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if first.is_none() {
                     return Ok(None);
                 }
                 let years: Vec<i16> = ChinaCalendar::shipped().shipped_years().collect();
@@ -548,10 +554,6 @@ impl Store {
                 let all =
                     calendar_changed(conn, backend, &slot, (Date::MIN, Date::MAX), &reason, now)
                         .await?;
-                sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 1)")
-                    .bind(&marker)
-                    .execute(&mut *conn)
-                    .await?;
                 Ok(Some(all))
             })
         })

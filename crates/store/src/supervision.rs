@@ -8,7 +8,7 @@
 //! card once and write its alerts only with the insert that won. A tick
 //! killed half-way has committed nothing of its batch; the next one redoes it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -69,6 +69,8 @@ struct Candidate {
     item_name: String,
     instant: bool,
     handler_id: Option<i64>,
+    /// The role whose work on the case is due (when no one holds it yet).
+    pending_role: Option<Role>,
 }
 
 /// Someone who may be alerted.
@@ -87,7 +89,7 @@ const CANDIDATES: &str = "SELECT d.id, d.object_kind, d.object_id, d.schedule_id
     COALESCE(c.department_id, k.department_id) AS department_id, COALESCE(dep.name, '') AS department_name, \
     COALESCE(c.item_id, k.item_id) AS item_id, COALESCE(i.code, '') AS item_code, \
     COALESCE(i.name, '') AS item_name, COALESCE(i.category, '') AS category, \
-    COALESCE(c.assignee_id, k.handler_id) AS handler_id \
+    COALESCE(c.assignee_id, k.handler_id) AS handler_id, c.pending_role \
     FROM object_deadlines d JOIN deadline_schedules s ON s.id = d.schedule_id \
     LEFT JOIN cases c ON d.object_kind <> 'card_rectification' AND c.id = d.object_id \
     LEFT JOIN cards k ON d.object_kind = 'card_rectification' AND k.id = d.object_id \
@@ -119,6 +121,9 @@ fn candidate_from(row: &sqlx::any::AnyRow) -> Result<Candidate, StoreError> {
         item_name: row.try_get("item_name")?,
         instant: category == "instant",
         handler_id: row.try_get("handler_id")?,
+        pending_role: row
+            .try_get::<Option<String>, _>("pending_role")?
+            .and_then(|r| Role::parse(&r)),
     })
 }
 
@@ -140,6 +145,8 @@ struct NewCard {
     department_id: i64,
     item_id: Option<i64>,
     handler_id: Option<i64>,
+    #[serde(skip)]
+    pending_role: Option<Role>,
     #[serde(skip)]
     body: String,
     /// (staff id, e-mail, phone) of each person alerted.
@@ -353,6 +360,7 @@ impl Store {
                 department_id,
                 item_id: c.item_id,
                 handler_id: c.handler_id,
+                pending_role: c.pending_role,
                 body,
                 recipients: Vec::new(),
                 finding: Some(finding),
@@ -380,6 +388,7 @@ impl Store {
                     rules.recipients_of(level),
                     card.department_id,
                     card.handler_id,
+                    card.pending_role,
                 )
                 .into_iter()
                 .filter_map(|id| people.get(&id))
@@ -569,50 +578,53 @@ async fn load_people(store: &Store) -> Result<HashMap<i64, Person>, StoreError> 
         .collect()
 }
 
-/// The staff alerted of a card: those the settings name for its level.
+/// The staff alerted of a card: those the settings name for its level. The
+/// handler is the person holding the case, or, while nobody holds it (a new
+/// application at the window), everyone of the department holding the role
+/// its work is due from; when the settings name nobody present in the
+/// department, its approvers (the leaders) are told.
 fn recipients(
     people: &HashMap<i64, Person>,
     wanted: &[Recipient],
     department_id: i64,
     handler_id: Option<i64>,
+    pending_role: Option<Role>,
 ) -> Vec<i64> {
-    let mut chosen: Vec<i64> = Vec::new();
-    let mut seen = HashSet::new();
-    let mut add = |id: i64, chosen: &mut Vec<i64>| {
-        if seen.insert(id) {
-            chosen.push(id);
-        }
-    };
-    let handler = handler_id.and_then(|id| people.get(&id));
     let mut in_department: Vec<&Person> = people
         .values()
         .filter(|p| p.department_id == department_id)
         .collect();
     in_department.sort_by_key(|p| p.id);
+    let holding = |role: Role| {
+        in_department
+            .iter()
+            .filter(move |p| p.roles.contains(&role))
+            .map(|p| p.id)
+    };
+    let handlers: Vec<i64> = match handler_id {
+        Some(id) => vec![id],
+        None => pending_role
+            .map(|r| holding(r).collect())
+            .unwrap_or_default(),
+    };
+    let mut chosen: Vec<i64> = Vec::new();
     for recipient in wanted {
         match recipient {
-            Recipient::Handler => {
-                if let Some(h) = handler {
-                    add(h.id, &mut chosen);
-                }
-            }
-            Recipient::Backup => {
-                if let Some(b) = handler.and_then(|h| h.backup_id) {
-                    add(b, &mut chosen);
-                }
-            }
-            Recipient::Reviewer | Recipient::Approver => {
-                let role = if *recipient == Recipient::Reviewer {
-                    Role::Reviewer
-                } else {
-                    Role::Approver
-                };
-                for p in in_department.iter().filter(|p| p.roles.contains(&role)) {
-                    add(p.id, &mut chosen);
-                }
-            }
+            Recipient::Handler => chosen.extend(&handlers),
+            Recipient::Backup => chosen.extend(
+                handlers
+                    .iter()
+                    .filter_map(|id| people.get(id).and_then(|p| p.backup_id)),
+            ),
+            Recipient::Reviewer => chosen.extend(holding(Role::Reviewer)),
+            Recipient::Approver => chosen.extend(holding(Role::Approver)),
         }
     }
+    if chosen.is_empty() {
+        chosen.extend(holding(Role::Approver));
+    }
+    let mut seen = std::collections::HashSet::new();
+    chosen.retain(|id| seen.insert(*id));
     chosen
 }
 
