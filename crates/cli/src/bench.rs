@@ -335,6 +335,7 @@ async fn one_lifecycle(f: &Fixture, i: usize) -> anyhow::Result<()> {
         &f.clerk,
         Command::Deliver {
             method: "电子送达".into(),
+            fees: vec![],
         },
     )
     .await?;

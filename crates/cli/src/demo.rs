@@ -15,7 +15,7 @@ use onewindow_core::calendar::TimeLimit;
 use onewindow_core::calendar::{ChinaCalendar, WorkCalendar, china_zone, civil_date};
 use onewindow_core::card::CardCommand;
 use onewindow_core::case::{
-    self, Applicant, Channel, Command, Outcome, SpecialProcedure, SupplementItem,
+    self, Applicant, Channel, Command, FeeCharged, Outcome, SpecialProcedure, SupplementItem,
     default_rights_notice,
 };
 use onewindow_core::catalog::{
@@ -697,10 +697,26 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
                     later(rng, t, 0..3)
                 };
                 let method = ["窗口领取", "邮寄送达", "电子送达"][rng.random_range(0..3)];
+                // Fees as the catalog sets them; now and then one above it.
+                let overcharge = rng.random_bool(0.02);
+                let fees = g
+                    .fees
+                    .iter()
+                    .filter(|f| f.amount_fen > 0)
+                    .map(|f| FeeCharged {
+                        name: f.name.clone(),
+                        amount_fen: if overcharge {
+                            f.amount_fen * 2
+                        } else {
+                            f.amount_fen
+                        },
+                    })
+                    .collect();
                 events.push((
                     t,
                     Some(Command::Deliver {
                         method: method.into(),
+                        fees,
                     }),
                 ));
             }

@@ -285,6 +285,13 @@ pub struct Suspension {
     pub started_on: Date,
 }
 
+/// A fee charged when the result is delivered, in fen (分).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeeCharged {
+    pub name: String,
+    pub amount_fen: i64,
+}
+
 /// What the state machine needs to know about a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseFacts {
@@ -520,6 +527,9 @@ pub enum Command {
     },
     Deliver {
         method: String,
+        /// The fees charged (收费), as the window records them.
+        #[serde(default)]
+        fees: Vec<FeeCharged>,
     },
     Withdraw {
         #[serde(default)]
@@ -787,13 +797,27 @@ pub fn decide(
                 }
             }
         }
-        Command::Deliver { method } => {
+        Command::Deliver { method, fees } => {
             if from != S::Decided {
                 return Err(refuse());
             }
             let method = required_text("method", method, "送达方式")?;
+            for (i, fee) in fees.iter().enumerate() {
+                if fee.name.trim().is_empty() {
+                    return Err(DomainError::invalid(
+                        format!("fees[{i}].name"),
+                        "请填写收费项目名称",
+                    ));
+                }
+                if !(0..=100_000_000_000).contains(&fee.amount_fen) {
+                    return Err(DomainError::invalid(
+                        format!("fees[{i}].amount_fen"),
+                        "收费金额须为不小于0的金额（单位：分）",
+                    ));
+                }
+            }
             next.state = S::Completed;
-            serde_json::json!({ "method": method })
+            serde_json::json!({ "method": method, "fees": fees })
         }
         Command::Withdraw { reason } => {
             if !open {
@@ -1028,6 +1052,7 @@ mod tests {
         story.ok(
             Command::Deliver {
                 method: "窗口领取".into(),
+                fees: vec![],
             },
             "2026-11-26",
         );
@@ -1221,7 +1246,8 @@ mod tests {
                 note: String::new()
             }),
             Just(Command::Deliver {
-                method: "邮寄".into()
+                method: "邮寄".into(),
+                fees: vec![],
             }),
             Just(Command::Withdraw {
                 reason: String::new()

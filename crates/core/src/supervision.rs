@@ -263,6 +263,139 @@ impl Recipient {
     }
 }
 
+/// A breach seen in what someone did, rather than in time passing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anomaly {
+    /// A rejection or a denial without written reasons or the rights notice.
+    RefusalWithoutReasons,
+    /// A second supplement request on one application (one-time notice).
+    SecondSupplement,
+    /// A special procedure entered without a reason.
+    SuspensionWithoutReason,
+    /// A fee charged that the item's catalog does not list.
+    FeeNotInCatalog,
+    /// A fee charged above the item's published standard.
+    FeeAboveStandard,
+}
+
+impl Anomaly {
+    pub const ALL: [Anomaly; 5] = [
+        Anomaly::RefusalWithoutReasons,
+        Anomaly::SecondSupplement,
+        Anomaly::SuspensionWithoutReason,
+        Anomaly::FeeNotInCatalog,
+        Anomaly::FeeAboveStandard,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Anomaly::RefusalWithoutReasons => "refusal_without_reasons",
+            Anomaly::SecondSupplement => "second_supplement",
+            Anomaly::SuspensionWithoutReason => "suspension_without_reason",
+            Anomaly::FeeNotInCatalog => "fee_not_in_catalog",
+            Anomaly::FeeAboveStandard => "fee_above_standard",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Anomaly::RefusalWithoutReasons => "不予受理或不予许可未书面说明理由",
+            Anomaly::SecondSupplement => "同一申请多次要求补正材料",
+            Anomaly::SuspensionWithoutReason => "无事由进入特别程序",
+            Anomaly::FeeNotInCatalog => "收取目录外费用",
+            Anomaly::FeeAboveStandard => "超标准收费",
+        }
+    }
+}
+
+/// A case event as anomaly rules read it: its action and detail (as the
+/// timeline records them), the item's published fees, and how many
+/// supplement requests the application had before it.
+pub struct EventFacts<'a> {
+    pub action: &'a str,
+    pub detail: &'a serde_json::Value,
+    pub fees: &'a [crate::catalog::Fee],
+    pub earlier_supplements: usize,
+}
+
+/// The anomalies an event shows, each with what was found (Chinese). The
+/// state machine refuses most of these when it makes the event; the rules
+/// also hold for records that came in any other way (imports, repairs by
+/// hand, another system's data).
+pub fn event_anomalies(event: &EventFacts<'_>) -> Vec<(Anomaly, String)> {
+    let text = |key: &str| {
+        event
+            .detail
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let mut found = Vec::new();
+    match event.action {
+        "reject" | "decide" => {
+            let refused = event.action == "reject" || text("outcome") == "deny";
+            if refused && (text("reasons").is_empty() || text("rights_notice").is_empty()) {
+                let what = if event.action == "reject" {
+                    "不予受理决定缺少书面理由或救济权利告知"
+                } else {
+                    "不予许可决定缺少书面理由或救济权利告知"
+                };
+                found.push((Anomaly::RefusalWithoutReasons, what.to_string()));
+            }
+        }
+        "request_supplement" if event.earlier_supplements > 0 => {
+            found.push((
+                Anomaly::SecondSupplement,
+                format!("该申请此前已要求补正{}次", event.earlier_supplements),
+            ));
+        }
+        "suspend" if text("reason").is_empty() => {
+            found.push((
+                Anomaly::SuspensionWithoutReason,
+                "进入特别程序未填写事由".to_string(),
+            ));
+        }
+        "deliver" => {
+            let charged = event
+                .detail
+                .get("fees")
+                .and_then(|f| f.as_array())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            for fee in charged {
+                let name = fee
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("")
+                    .trim();
+                let amount = fee.get("amount_fen").and_then(|a| a.as_i64()).unwrap_or(0);
+                let yuan = |fen: i64| format!("{}.{:02}元", fen / 100, fen % 100);
+                match event.fees.iter().find(|f| f.name.trim() == name) {
+                    None => found.push((
+                        Anomaly::FeeNotInCatalog,
+                        format!("收取“{name}”{}，该事项收费目录中没有此项", yuan(amount)),
+                    )),
+                    Some(listed) if amount > listed.amount_fen => found.push((
+                        Anomaly::FeeAboveStandard,
+                        format!(
+                            "“{name}”收取{}，高于公布标准{}（{}）",
+                            yuan(amount),
+                            yuan(listed.amount_fen),
+                            listed.standard
+                        ),
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    found
+}
+
 /// A way an alert reaches people. In-app notices are written with the card;
 /// the others go through the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -345,6 +478,8 @@ pub struct SupervisionRules {
     pub rectification_days: u32,
     /// Who is alerted, per level.
     pub recipients: BTreeMap<Level, Vec<Recipient>>,
+    /// The level each anomaly earns; an anomaly left out is not watched.
+    pub anomalies: BTreeMap<Anomaly, Level>,
 }
 
 impl Default for SupervisionRules {
@@ -359,6 +494,13 @@ impl Default for SupervisionRules {
                 (Level::Warning, vec![Handler, Backup]),
                 (Level::Yellow, vec![Handler, Backup, Reviewer, Approver]),
                 (Level::Red, vec![Handler, Backup, Reviewer, Approver]),
+            ]),
+            anomalies: BTreeMap::from([
+                (Anomaly::RefusalWithoutReasons, Level::Red),
+                (Anomaly::SecondSupplement, Level::Yellow),
+                (Anomaly::SuspensionWithoutReason, Level::Yellow),
+                (Anomaly::FeeNotInCatalog, Level::Red),
+                (Anomaly::FeeAboveStandard, Level::Red),
             ]),
         }
     }
@@ -756,6 +898,90 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<SupervisionRules>(&round).unwrap(),
             SupervisionRules::default()
+        );
+    }
+
+    #[test]
+    fn fees_outside_the_catalog_or_above_its_standard_are_anomalies() {
+        let fees = vec![crate::catalog::Fee {
+            name: "工本费".into(),
+            standard: "每证10元".into(),
+            amount_fen: 1000,
+            lower_bound_fen: 0,
+            legal_basis: "".into(),
+        }];
+        let detail = serde_json::json!({ "method": "窗口领取", "fees": [
+            { "name": "工本费", "amount_fen": 1000 },
+        ]});
+        let event = |detail: &serde_json::Value| {
+            event_anomalies(&EventFacts {
+                action: "deliver",
+                detail,
+                fees: &fees,
+                earlier_supplements: 0,
+            })
+        };
+        assert!(event(&detail).is_empty());
+        let detail = serde_json::json!({ "fees": [
+            { "name": "工本费", "amount_fen": 2000 },
+            { "name": "加急费", "amount_fen": 5000 },
+        ]});
+        let found = event(&detail);
+        assert_eq!(
+            found.iter().map(|f| f.0).collect::<Vec<_>>(),
+            vec![Anomaly::FeeAboveStandard, Anomaly::FeeNotInCatalog]
+        );
+        assert!(found[0].1.contains("20.00元") && found[0].1.contains("10.00元"));
+    }
+
+    #[test]
+    fn refusals_without_reasons_and_repeated_supplements_are_anomalies() {
+        let none: &[crate::catalog::Fee] = &[];
+        let facts = |action, detail, earlier_supplements| {
+            let detail: serde_json::Value = detail;
+            event_anomalies(&EventFacts {
+                action,
+                detail: &detail,
+                fees: none,
+                earlier_supplements,
+            })
+            .into_iter()
+            .map(|f| f.0)
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            facts(
+                "reject",
+                serde_json::json!({ "reasons": " ", "rights_notice": "可申请复议" }),
+                0
+            ),
+            vec![Anomaly::RefusalWithoutReasons]
+        );
+        assert!(
+            facts(
+                "reject",
+                serde_json::json!({ "reasons": "不属本机关职权", "rights_notice": "可申请复议" }),
+                0
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            facts(
+                "decide",
+                serde_json::json!({ "outcome": "deny", "reasons": "" }),
+                0
+            ),
+            vec![Anomaly::RefusalWithoutReasons]
+        );
+        assert!(facts("decide", serde_json::json!({ "outcome": "approve" }), 0).is_empty());
+        assert!(facts("request_supplement", serde_json::json!({}), 0).is_empty());
+        assert_eq!(
+            facts("request_supplement", serde_json::json!({}), 1),
+            vec![Anomaly::SecondSupplement]
+        );
+        assert_eq!(
+            facts("suspend", serde_json::json!({ "reason": "" }), 0),
+            vec![Anomaly::SuspensionWithoutReason]
         );
     }
 }

@@ -413,7 +413,7 @@ impl Store {
                     crate::supervision::write_object_deadlines(
                         conn,
                         backend,
-                        &[(card_id, region, deadline)],
+                        &[(card_id, region, deadline, None)],
                     )
                     .await?;
                 }

@@ -99,6 +99,7 @@ pub(crate) fn upsert_sql(
             ("state", "text"),
             ("object", "bigint"),
             ("region", "text"),
+            ("next", "text"),
         ],
     );
     let field = |f: &str| source.col(f);
@@ -115,6 +116,9 @@ pub(crate) fn upsert_sql(
         field("due"),
         field("state"),
     );
+    // A row may carry the day of its next supervision check when it was
+    // judged already; otherwise the next tick judges it from its start.
+    let next = field("next");
     [
         format!(
             "INSERT INTO deadline_schedules (region, start_on, amount, unit, pauses, due_on) \
@@ -125,7 +129,7 @@ pub(crate) fn upsert_sql(
             "INSERT INTO object_deadlines (object_kind, object_id, schedule_id, state, linked_after, \
              ended_after, final_due, next_check_on) \
              SELECT {kind}, {object}, s.id, {state}, {mark}, CASE WHEN {state} = 'ended' THEN {mark} END, \
-             CASE WHEN {state} = 'ended' THEN {due} END, CASE WHEN {state} = 'running' THEN {start} END \
+             CASE WHEN {state} = 'ended' THEN {due} END, CASE WHEN {state} = 'running' THEN COALESCE({next}, {start}) END \
              FROM {source} JOIN deadline_schedules s ON s.region = {region} AND s.start_on = {start} \
              AND s.amount = {amount} AND s.unit = {unit} AND s.pauses = {pauses} WHERE {guard} \
              ON CONFLICT (object_kind, object_id) DO UPDATE SET schedule_id = excluded.schedule_id, \

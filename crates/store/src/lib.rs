@@ -80,7 +80,9 @@ impl Store {
             })
             .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
-                Box::pin(async move { db::prepare_connection(backend, conn).await })
+                Box::pin(async move {
+                    db::prepare_connection(backend, conn, db::READER_CACHE_MIB).await
+                })
             });
         let pool = pool_options
             .connect(&url)

@@ -16,7 +16,8 @@ use onewindow_core::calendar::{TimeLimit, WorkCalendar, civil_date};
 use onewindow_core::clock::{Deadline, DeadlineKind, DeadlineState, TrackedDeadline};
 use onewindow_core::staff::{Role, parse_roles};
 use onewindow_core::supervision::{
-    Channel, Finding, ItemFacts, Level, Recipient, SupervisionRules, Watched,
+    Channel, EventFacts, Finding, ItemFacts, Level, Recipient, SupervisionRules, Watched,
+    event_anomalies,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -26,7 +27,10 @@ use crate::db::{JsonRows, date_text, micros, parse_date};
 use crate::{Backend, Conn, Store, StoreError};
 
 /// How many deadlines one tick job judges; a tick runs jobs until none is due.
-const BATCH: i64 = 5_000;
+const BATCH: i64 = 1_000;
+
+/// The last case event the anomaly rules have read.
+const EVENT_CURSOR: &str = "supervision_event_cursor";
 
 /// What a tick did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +51,16 @@ pub struct TickReport {
 impl TickReport {
     pub fn issued_total(&self) -> u64 {
         self.issued.values().sum()
+    }
+
+    fn add(&mut self, batch: TickReport) {
+        self.examined += batch.examined;
+        for (level, n) in batch.issued {
+            *self.issued.entry(level).or_default() += n;
+        }
+        self.card_ids.extend(batch.card_ids);
+        self.notices += batch.notices;
+        self.messages += batch.messages;
     }
 }
 
@@ -130,16 +144,15 @@ fn candidate_from(row: &sqlx::any::AnyRow) -> Result<Candidate, StoreError> {
 /// A card to issue, as the insert statement reads it.
 #[derive(Serialize)]
 struct NewCard {
-    od: i64,
+    /// The deadline the card is about (none for an anomaly in an event).
+    od: Option<i64>,
     due: String,
     subject_kind: &'static str,
     subject_id: i64,
     condition: String,
     deadline_kind: &'static str,
     breach: &'static str,
-    level: &'static str,
-    #[serde(skip)]
-    level_label: &'static str,
+    level: Level,
     title: String,
     case_id: Option<i64>,
     department_id: i64,
@@ -152,8 +165,31 @@ struct NewCard {
     /// (staff id, e-mail, phone) of each person alerted.
     #[serde(skip)]
     recipients: Vec<(i64, String, String)>,
-    #[serde(skip)]
-    finding: Option<Finding>,
+}
+
+#[derive(Serialize)]
+struct EventRow {
+    card: i64,
+}
+
+#[derive(Serialize)]
+struct NoticeRow<'a> {
+    staff: i64,
+    card: i64,
+    title: &'a str,
+    body: &'a str,
+}
+
+#[derive(Serialize)]
+struct MessageRow<'a> {
+    message_id: String,
+    channel: &'static str,
+    card: i64,
+    staff: Option<i64>,
+    address: &'a str,
+    subject: &'a str,
+    body: &'a str,
+    payload: &'a str,
 }
 
 #[derive(Serialize)]
@@ -263,6 +299,8 @@ impl Store {
             ..TickReport::default()
         };
         let mut people: Option<HashMap<i64, Person>> = None;
+        self.supervise_events(&rules, channels, today, now, &mut people, &mut report)
+            .await?;
         // Each batch moves the next checks of what it read past today (or
         // leaves them where another writer put them), so the loop ends; the
         // bound is a guard against a row that somehow never moves.
@@ -286,19 +324,161 @@ impl Store {
                 people = Some(load_people(self).await?);
             }
             let batch = self
-                .write_batch(cards, checks, people.as_ref(), &rules, channels, today, now)
+                .write_batch(
+                    cards,
+                    checks,
+                    None,
+                    people.as_ref(),
+                    &rules,
+                    channels,
+                    today,
+                    now,
+                )
                 .await?;
-            for (level, n) in batch.issued {
-                *report.issued.entry(level).or_default() += n;
-            }
-            report.card_ids.extend(batch.card_ids);
-            report.notices += batch.notices;
-            report.messages += batch.messages;
+            report.add(batch);
             if !full {
                 break;
             }
         }
         Ok(report)
+    }
+
+    /// The anomaly rules on the case events recorded since the last tick
+    /// (a cursor in `counters`, moved in the job that issues their cards).
+    async fn supervise_events(
+        &self,
+        rules: &SupervisionRules,
+        channels: &[Channel],
+        today: Date,
+        now: Timestamp,
+        people: &mut Option<HashMap<i64, Person>>,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
+        let cursor: i64 = sqlx::query("SELECT value FROM counters WHERE name = $1")
+            .bind(EVENT_CURSOR)
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| r.try_get("value"))
+            .transpose()?
+            .unwrap_or(0);
+        let last: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS last FROM case_events")
+            .fetch_one(self.pool())
+            .await?
+            .try_get("last")?;
+        if last <= cursor {
+            return Ok(());
+        }
+        let upto = last.min(cursor + 50_000);
+        let rows = sqlx::query(
+            "SELECT e.id, e.case_id, e.action, e.detail, e.at, c.number, c.department_id, \
+             dep.name AS department_name, c.item_id, i.name AS item_name, c.assignee_id, c.pending_role \
+             FROM case_events e JOIN cases c ON c.id = e.case_id \
+             JOIN departments dep ON dep.id = c.department_id \
+             JOIN service_items i ON i.id = c.item_id \
+             WHERE e.id > $1 AND e.id <= $2 \
+             AND e.action IN ('reject', 'decide', 'request_supplement', 'suspend', 'deliver') \
+             ORDER BY e.id",
+        )
+        .bind(cursor)
+        .bind(upto)
+        .fetch_all(self.pool())
+        .await?;
+        let mut cards = Vec::new();
+        let mut items: HashMap<i64, Vec<onewindow_core::catalog::Fee>> = HashMap::new();
+        for row in &rows {
+            let action: String = row.try_get("action")?;
+            let detail: serde_json::Value =
+                serde_json::from_str(&row.try_get::<String, _>("detail")?).unwrap_or_default();
+            let case_id: i64 = row.try_get("case_id")?;
+            let event_id: i64 = row.try_get("id")?;
+            let item_id: i64 = row.try_get("item_id")?;
+            let charged = detail
+                .get("fees")
+                .and_then(|f| f.as_array())
+                .is_some_and(|f| !f.is_empty());
+            if charged && !items.contains_key(&item_id) {
+                let fees = self.item(item_id).await?.guide.fees;
+                items.insert(item_id, fees);
+            }
+            let earlier_supplements = if action == "request_supplement" {
+                let n: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM case_events WHERE case_id = $1 AND id < $2 \
+                     AND action = 'request_supplement'",
+                )
+                .bind(case_id)
+                .bind(event_id)
+                .fetch_one(self.pool())
+                .await?
+                .try_get("n")?;
+                n as usize
+            } else {
+                0
+            };
+            let found = event_anomalies(&EventFacts {
+                action: &action,
+                detail: &detail,
+                fees: items.get(&item_id).map_or(&[], Vec::as_slice),
+                earlier_supplements,
+            });
+            let number: String = row.try_get("number")?;
+            let department_name: String = row.try_get("department_name")?;
+            let item_name: String = row.try_get("item_name")?;
+            let on = civil_date(crate::db::from_micros(row.try_get("at")?)?);
+            for (anomaly, what) in found {
+                let Some(level) = rules.anomalies.get(&anomaly).copied() else {
+                    continue;
+                };
+                let mut body = format!(
+                    "{department_name}：经电子监察系统监测，贵单位“{item_name}”事项办件（编号{number}）于{on}{}：{what}，现予{}。",
+                    anomaly.label(),
+                    level.label()
+                );
+                if level != Level::Warning {
+                    let calendar = self.calendar_for(self.region_code());
+                    let by = calendar.add_working_days(today, rules.rectification_days);
+                    body.push_str(&format!(
+                        "请于{by}前通过系统作出情况说明或提交整改报告；对处理有异议的，可在此期间申诉一次。"
+                    ));
+                }
+                cards.push(NewCard {
+                    od: None,
+                    due: date_text(on),
+                    subject_kind: "case",
+                    subject_id: case_id,
+                    condition: format!("anomaly:{}:{event_id}", anomaly.key()),
+                    deadline_kind: "case_event",
+                    breach: anomaly.key(),
+                    level,
+                    title: format!("办件{number}：{}", anomaly.label()),
+                    case_id: Some(case_id),
+                    department_id: row.try_get("department_id")?,
+                    item_id: Some(item_id),
+                    handler_id: row.try_get("assignee_id")?,
+                    pending_role: row
+                        .try_get::<Option<String>, _>("pending_role")?
+                        .and_then(|r| Role::parse(&r)),
+                    body,
+                    recipients: Vec::new(),
+                });
+            }
+        }
+        if !cards.is_empty() && people.is_none() {
+            *people = Some(load_people(self).await?);
+        }
+        let batch = self
+            .write_batch(
+                cards,
+                Vec::new(),
+                Some(upto),
+                people.as_ref(),
+                rules,
+                channels,
+                today,
+                now,
+            )
+            .await?;
+        report.add(batch);
+        Ok(())
     }
 
     fn judge_batch(
@@ -346,15 +526,14 @@ impl Store {
             let title = format!("{what}：{}", finding.summary());
             let body = card_body(c, &finding, today, rules, calendar.as_ref());
             cards.push(NewCard {
-                od: c.id,
+                od: Some(c.id),
                 due: date_text(c.due),
                 subject_kind,
                 subject_id: c.object_id,
                 condition: finding.condition(c.start),
                 deadline_kind: c.kind.key(),
                 breach: finding.breach.key(),
-                level: finding.level.key(),
-                level_label: finding.level.label(),
+                level: finding.level,
                 title,
                 case_id: c.case_id,
                 department_id,
@@ -363,7 +542,6 @@ impl Store {
                 pending_role: c.pending_role,
                 body,
                 recipients: Vec::new(),
-                finding: Some(finding),
             });
         }
         (cards, checks)
@@ -374,6 +552,7 @@ impl Store {
         &self,
         mut cards: Vec<NewCard>,
         checks: Vec<NextCheck>,
+        event_cursor: Option<i64>,
         people: Option<&HashMap<i64, Person>>,
         rules: &SupervisionRules,
         channels: &[Channel],
@@ -382,7 +561,7 @@ impl Store {
     ) -> Result<TickReport, StoreError> {
         if let Some(people) = people {
             for card in &mut cards {
-                let level = card.finding.map_or(Level::Warning, |f| f.level);
+                let level = card.level;
                 card.recipients = recipients(
                     people,
                     rules.recipients_of(level),
@@ -398,6 +577,7 @@ impl Store {
         }
         let backend = self.backend();
         let rectification = rules.rectification_days;
+        let rules = rules.clone();
         let regions = self.department_regions().await?;
         let book = self.calendars();
         let channels: Vec<Channel> = channels
@@ -415,29 +595,43 @@ impl Store {
                         .iter()
                         .map(|c| ((c.subject_kind, c.subject_id, c.condition.as_str()), c))
                         .collect();
-                    let mut notices = Vec::new();
-                    let mut messages = Vec::new();
-                    let mut events = Vec::new();
-                    let mut deadlines = Vec::new();
+                    // Per issued card: its id, the card, the subject
+                    // line with the level and the webhook payload.
+                    let mut issued_cards = Vec::with_capacity(issued.len());
                     for (id, kind, subject, condition) in &issued {
                         let Some(card) = by_key.get(&(kind.as_str(), *subject, condition.as_str()))
                         else {
                             continue;
                         };
                         report.card_ids.push(*id);
-                        *report.issued.entry(card.level.to_string()).or_default() += 1;
-                        events.push(serde_json::json!({ "card": id }));
+                        *report
+                            .issued
+                            .entry(card.level.key().to_string())
+                            .or_default() += 1;
                         let payload = serde_json::json!({
                             "card_id": id, "level": card.level, "title": card.title,
                             "case_id": card.case_id, "department_id": card.department_id,
                             "condition": card.condition, "due_on": card.due,
                             "found_on": date_text(today),
-                        });
-                        let subject = format!("【{}】{}", card.level_label, card.title);
+                        })
+                        .to_string();
+                        let subject = format!("【{}】{}", card.level.label(), card.title);
+                        issued_cards.push((*id, *card, subject, payload));
+                    }
+                    let mut events = Vec::with_capacity(issued_cards.len());
+                    let mut notices = Vec::new();
+                    let mut messages = Vec::new();
+                    let mut deadlines = Vec::new();
+                    for (id, card, subject, payload) in &issued_cards {
+                        let id = *id;
+                        events.push(EventRow { card: id });
                         for (staff, email, phone) in &card.recipients {
-                            notices.push(serde_json::json!({
-                                "staff": staff, "card": id, "title": subject, "body": card.body,
-                            }));
+                            notices.push(NoticeRow {
+                                staff: *staff,
+                                card: id,
+                                title: subject,
+                                body: &card.body,
+                            });
                             for channel in &channels {
                                 let address = match channel {
                                     Channel::Email => email,
@@ -446,34 +640,55 @@ impl Store {
                                 if *channel == Channel::Webhook || address.is_empty() {
                                     continue;
                                 }
-                                messages.push(serde_json::json!({
-                                    "message_id": format!("card-{id}-{}-{staff}", channel.key()),
-                                    "channel": channel.key(), "card": id, "staff": staff,
-                                    "address": address, "subject": subject, "body": card.body,
-                                    "payload": payload.to_string(),
-                                }));
+                                messages.push(MessageRow {
+                                    message_id: format!("card-{id}-{}-{staff}", channel.key()),
+                                    channel: channel.key(),
+                                    card: id,
+                                    staff: Some(*staff),
+                                    address,
+                                    subject,
+                                    body: &card.body,
+                                    payload,
+                                });
                             }
                         }
                         if channels.contains(&Channel::Webhook) {
-                            messages.push(serde_json::json!({
-                                "message_id": format!("card-{id}-webhook"),
-                                "channel": "webhook", "card": id, "staff": null,
-                                "address": "", "subject": subject, "body": card.body,
-                                "payload": payload.to_string(),
-                            }));
+                            messages.push(MessageRow {
+                                message_id: format!("card-{id}-webhook"),
+                                channel: Channel::Webhook.key(),
+                                card: id,
+                                staff: None,
+                                address: "",
+                                subject,
+                                body: &card.body,
+                                payload,
+                            });
                         }
-                        if card.level != Level::Warning.key() {
+                        if card.level != Level::Warning {
                             let region = regions
                                 .get(&card.department_id)
                                 .cloned()
                                 .unwrap_or_default();
+                            let calendar = book.for_region(&region);
                             let deadline = TrackedDeadline::new(
                                 DeadlineKind::CardRectification,
                                 Deadline::new(today, TimeLimit::working_days(rectification)),
                                 true,
-                                book.for_region(&region).as_ref(),
+                                calendar.as_ref(),
                             );
-                            deadlines.push((*id, region, deadline));
+                            // Judged now, so the next tick need not read it.
+                            let next = rules.next_check(
+                                &Watched {
+                                    kind: deadline.kind,
+                                    state: deadline.state,
+                                    start: today,
+                                    due: deadline.due,
+                                    item: None,
+                                },
+                                today,
+                                calendar.as_ref(),
+                            );
+                            deadlines.push((id, region, deadline, next));
                         }
                     }
                     report.notices = notices.len() as u64;
@@ -496,6 +711,17 @@ impl Store {
                     .await?;
                 }
                 update_next_checks(conn, backend, &checks).await?;
+                if let Some(cursor) = event_cursor {
+                    sqlx::query(
+                        "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) \
+                         DO UPDATE SET value = CASE WHEN excluded.value > counters.value \
+                         THEN excluded.value ELSE counters.value END",
+                    )
+                    .bind(EVENT_CURSOR)
+                    .bind(cursor)
+                    .execute(&mut *conn)
+                    .await?;
+                }
                 Ok(report)
             })
         })
@@ -664,7 +890,8 @@ async fn insert_cards(
         "INSERT INTO cards (subject_kind, subject_id, condition, deadline_kind, breach, level, title, \
          case_id, department_id, item_id, handler_id, due_on, found_on, state, issued_at, updated_at) \
          SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, $3, 'issued', $2, $2 FROM {} \
-         WHERE EXISTS (SELECT 1 FROM object_deadlines d JOIN deadline_schedules s ON s.id = d.schedule_id \
+         WHERE {} IS NULL OR EXISTS (SELECT 1 FROM object_deadlines d \
+         JOIN deadline_schedules s ON s.id = d.schedule_id \
          WHERE d.id = {} AND d.state = 'running' AND s.due_on = {}) \
          ON CONFLICT (subject_kind, subject_id, condition) DO NOTHING \
          RETURNING id, subject_kind, subject_id, condition",
@@ -681,6 +908,7 @@ async fn insert_cards(
         j.col("handler_id"),
         j.col("due"),
         j.source(),
+        j.col("od"),
         j.col("od"),
         j.col("due"),
     );
@@ -706,7 +934,7 @@ async fn insert_cards(
 async fn insert_events(
     conn: &mut Conn,
     backend: Backend,
-    events: &[serde_json::Value],
+    events: &[EventRow],
     now: Timestamp,
 ) -> Result<(), StoreError> {
     if events.is_empty() {
@@ -730,7 +958,7 @@ async fn insert_events(
 async fn insert_notices(
     conn: &mut Conn,
     backend: Backend,
-    notices: &[serde_json::Value],
+    notices: &[NoticeRow<'_>],
     now: Timestamp,
 ) -> Result<(), StoreError> {
     if notices.is_empty() {
@@ -767,7 +995,7 @@ async fn insert_notices(
 async fn insert_messages(
     conn: &mut Conn,
     backend: Backend,
-    messages: &[serde_json::Value],
+    messages: &[MessageRow<'_>],
     now: Timestamp,
 ) -> Result<(), StoreError> {
     if messages.is_empty() {
@@ -811,11 +1039,12 @@ async fn insert_messages(
     Ok(())
 }
 
-/// Writes deadlines of objects other than cases: (object id, region, deadline).
+/// Writes deadlines of objects other than cases: (object id, region,
+/// deadline, its next check when already judged).
 pub(crate) async fn write_object_deadlines(
     conn: &mut Conn,
     backend: Backend,
-    deadlines: &[(i64, String, TrackedDeadline)],
+    deadlines: &[(i64, String, TrackedDeadline, Option<Date>)],
 ) -> Result<(), StoreError> {
     if deadlines.is_empty() {
         return Ok(());
@@ -827,9 +1056,10 @@ pub(crate) async fn write_object_deadlines(
     let rows: Vec<serde_json::Value> = rows
         .into_iter()
         .zip(deadlines)
-        .map(|(mut row, (object, region, _))| {
+        .map(|(mut row, (object, region, _, next))| {
             row["object"] = (*object).into();
             row["region"] = region.clone().into();
+            row["next"] = next.map(date_text).into();
             row
         })
         .collect();

@@ -503,3 +503,79 @@ async fn an_unanswered_card_is_itself_watched_and_settings_are_validated_and_aud
     })
     .await;
 }
+
+#[tokio::test]
+async fn fees_outside_the_catalog_and_refusals_without_reasons_are_carded_from_the_record() {
+    for_each_backend(|store| async move {
+        let world = World::new(&store).await;
+        let case = submit(&store, world.item.id).await;
+        let case = act(&store, &world.clerk, &case, accept()).await.unwrap().case;
+        let case = act(&store, &world.handler_a, &case, complete_step("拟同意"))
+            .await
+            .unwrap()
+            .case;
+        let case = act(&store, &world.reviewer, &case, complete_step("同意"))
+            .await
+            .unwrap()
+            .case;
+        let case = act(&store, &world.approver, &case, complete_step("同意"))
+            .await
+            .unwrap()
+            .case;
+        let case = act(&store, &world.approver, &case, approve())
+            .await
+            .unwrap()
+            .case;
+        // The item charges nothing; the window charged a fee.
+        act(
+            &store,
+            &world.clerk,
+            &case,
+            onewindow_core::case::Command::Deliver {
+                method: "窗口领取".into(),
+                fees: vec![onewindow_core::case::FeeCharged {
+                    name: "加急费".into(),
+                    amount_fen: 5000,
+                }],
+            },
+        )
+        .await
+        .unwrap();
+        // A refusal without reasons that came in from outside the state
+        // machine (an import, a repair by hand).
+        let other = submit(&store, world.item.id).await;
+        sqlx::query(
+            "INSERT INTO case_events (case_id, action, from_state, to_state, at, detail) \
+             VALUES ($1, 'reject', 'submitted', 'rejected', $2, '{\"reasons\": \"\", \"rights_notice\": \"\"}')",
+        )
+        .bind(other.id)
+        .bind(now().as_microsecond())
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+        let report = store.supervise(later(2), &[]).await.unwrap();
+        let fee = cards_of(&store, case.id).await;
+        assert!(
+            fee.iter()
+                .any(|c| c.0.starts_with("anomaly:fee_not_in_catalog:") && c.1 == Level::Red),
+            "{fee:?} {report:?}"
+        );
+        let refusal = cards_of(&store, other.id).await;
+        assert_eq!(refusal.len(), 1, "{refusal:?}");
+        assert!(refusal[0].0.starts_with("anomaly:refusal_without_reasons:"));
+        assert_eq!(refusal[0].1, Level::Red);
+        // The approvers of the department are told (nobody holds the case).
+        let notices = store.notices(world.approver.id, 50).await.unwrap();
+        assert!(
+            notices.iter().any(|n| n.title.contains("收取目录外费用")
+                && n.body.contains("加急费")
+                && n.body.contains("50.00元")),
+            "{notices:?}"
+        );
+        // The events are read once.
+        let again = store.supervise(later(3), &[]).await.unwrap();
+        assert_eq!(again.issued_total(), 0, "{again:?}");
+    })
+    .await;
+}

@@ -403,7 +403,10 @@ fn sample_command(action: Action) -> Option<Command> {
             reasons: text(),
             rights_notice: text(),
         },
-        Action::Deliver => Command::Deliver { method: text() },
+        Action::Deliver => Command::Deliver {
+            method: text(),
+            fees: vec![],
+        },
         Action::Terminate => Command::Terminate { reason: text() },
         Action::Suspend => Command::Suspend {
             procedure: SpecialProcedure::Hearing,
@@ -547,7 +550,10 @@ fn command_from(action: Action, typed: &Typed) -> Result<Command, ApiError> {
                 rights_notice,
             }
         }
-        Action::Deliver => Command::Deliver { method: t.method },
+        Action::Deliver => Command::Deliver {
+            method: t.method,
+            fees: vec![],
+        },
         Action::Suspend => {
             let procedure: SpecialProcedure =
                 serde_json::from_value(serde_json::Value::String(t.procedure.clone()))

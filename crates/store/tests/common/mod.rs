@@ -568,6 +568,7 @@ pub fn approve() -> Command {
 pub fn deliver() -> Command {
     Command::Deliver {
         method: "窗口领取".into(),
+        fees: vec![],
     }
 }
 
