@@ -141,7 +141,7 @@ impl JsonRows {
         let source = match backend {
             Backend::Sqlite => format!("json_each({param}) {alias}"),
             Backend::Postgres => format!(
-                "jsonb_to_recordset(CAST({param} AS jsonb)) AS {alias}({})",
+                "json_to_recordset(CAST({param} AS json)) AS {alias}({})",
                 columns
                     .iter()
                     .map(|(name, ty)| format!("{name} {ty}"))

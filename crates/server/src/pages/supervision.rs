@@ -25,6 +25,11 @@ use crate::api::supervision::{
 use crate::auth::{PageUser, StaffUser};
 use crate::error::ApiError;
 
+/// The id in a page's address; anything else reads as a missing record.
+fn page_id(id: &str, what: &str) -> Result<i64, ApiError> {
+    id.trim().parse().map_err(|_| ApiError::not_found(what))
+}
+
 /// A card in a list, as people read it.
 pub struct CardRow {
     pub id: i64,
@@ -187,7 +192,8 @@ async fn list_page(
         red: sum(|f| f.red),
         decided,
         decided_on_time: on_time,
-        on_time_rate: (decided > 0).then(|| ((on_time * 1000 / decided) as f64) / 10.0),
+        on_time_rate: (decided > 0)
+            .then(|| ((on_time as f64) * 1000.0 / (decided as f64)).round() / 10.0),
     };
     let departments = state
         .store
@@ -206,8 +212,8 @@ async fn list_page(
         total,
         cards: cards.iter().map(CardRow::from).collect(),
         departments,
-        prev: (page > 1).then(|| form.link(page - 1)),
-        next: (page * filter.limit < total).then(|| form.link(page + 1)),
+        prev: (error.is_none() && page > 1).then(|| form.link(page - 1)),
+        next: (error.is_none() && page * filter.limit < total).then(|| form.link(page + 1)),
         q: form,
         states: CardState::ALL
             .iter()
@@ -238,8 +244,27 @@ struct CardPage {
     people: Vec<(i64, String)>,
     sanctions: Vec<(&'static str, &'static str)>,
     failure: Option<String>,
-    typed: String,
+    /// The refused action and the text typed for it, shown again in its form.
+    typed: Option<(String, String)>,
     flash: Option<&'static str>,
+}
+
+impl CardPage {
+    /// The text to show in the form of `action`.
+    fn typed_for(&self, action: &str) -> &str {
+        match &self.typed {
+            Some((key, text)) if key == action => text,
+            _ => "",
+        }
+    }
+
+    /// Whether the form of `action` opens: the refused one, else the first.
+    fn opens(&self, action: &str, first: bool) -> bool {
+        match &self.typed {
+            Some((key, _)) => key == action,
+            None => first,
+        }
+    }
 }
 
 pub struct EventRow {
@@ -320,11 +345,15 @@ fn forms_for(
 pub async fn card_page(
     State(state): State<AppState>,
     PageUser(member): PageUser,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     Query(flash): Query<FlashQuery>,
 ) -> Response {
+    let id = match page_id(&id, "未找到该督办件") {
+        Ok(id) => id,
+        Err(e) => return error_page(&state, Some(member.name.clone()), &e),
+    };
     let flash = flash.done.as_deref().map(flash_text);
-    match card_view(&state, &member, id, None, String::new(), flash).await {
+    match card_view(&state, &member, id, None, None, flash).await {
         Ok(page) => render(StatusCode::OK, &page),
         Err(e) => error_page(&state, Some(member.name.clone()), &e),
     }
@@ -347,7 +376,7 @@ async fn card_view(
     member: &StaffMember,
     id: i64,
     failure: Option<String>,
-    typed: String,
+    typed: Option<(String, String)>,
     flash: Option<&'static str>,
 ) -> Result<CardPage, ApiError> {
     let user = StaffUser(member.clone());
@@ -403,9 +432,13 @@ pub async fn act(
     _: SameOrigin,
     State(state): State<AppState>,
     PageUser(member): PageUser,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     Form(form): Form<CardActionForm>,
 ) -> Response {
+    let id = match page_id(&id, "未找到该督办件") {
+        Ok(id) => id,
+        Err(e) => return error_page(&state, Some(member.name.clone()), &e),
+    };
     let result = async {
         let user = StaffUser(member.clone());
         crate::api::supervision::visible_card(&state, &user, id).await?;
@@ -421,7 +454,8 @@ pub async fn act(
         Ok(_) => see_other(&format!("/supervision/cards/{id}?done=1")),
         Err(e) => {
             let status = e.status;
-            match card_view(&state, &member, id, Some(e.message), form.text, None).await {
+            let typed = Some((form.action.trim().to_string(), form.text));
+            match card_view(&state, &member, id, Some(e.message), typed, None).await {
                 Ok(page) => render(status, &page),
                 Err(e) => error_page(&state, Some(member.name.clone()), &e),
             }
@@ -445,9 +479,13 @@ pub async fn record_accountability(
     _: SameOrigin,
     State(state): State<AppState>,
     PageUser(member): PageUser,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     Form(form): Form<AccountabilityForm>,
 ) -> Response {
+    let id = match page_id(&id, "未找到该督办件") {
+        Ok(id) => id,
+        Err(e) => return error_page(&state, Some(member.name.clone()), &e),
+    };
     let result = async {
         let user = StaffUser(member.clone());
         let card = crate::api::supervision::visible_card(&state, &user, id).await?;
@@ -483,7 +521,7 @@ pub async fn record_accountability(
         Err(e) => {
             let status = e.status;
             let message = format!("问责记录未登记：{}", e.message);
-            match card_view(&state, &member, id, Some(message), String::new(), None).await {
+            match card_view(&state, &member, id, Some(message), None, None).await {
                 Ok(page) => render(status, &page),
                 Err(e) => error_page(&state, Some(member.name.clone()), &e),
             }
@@ -507,8 +545,12 @@ struct NoticeDocument {
 pub async fn notice_document(
     State(state): State<AppState>,
     PageUser(member): PageUser,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Response {
+    let id = match page_id(&id, "未找到该督办件") {
+        Ok(id) => id,
+        Err(e) => return error_page(&state, Some(member.name.clone()), &e),
+    };
     let result = async {
         let user = StaffUser(member.clone());
         let card = crate::api::supervision::visible_card(&state, &user, id).await?;
@@ -581,8 +623,12 @@ pub async fn read_notice(
     _: SameOrigin,
     State(state): State<AppState>,
     PageUser(member): PageUser,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Response {
+    let id = match page_id(&id, "未找到该消息") {
+        Ok(id) => id,
+        Err(e) => return error_page(&state, Some(member.name.clone()), &e),
+    };
     let notices = match state.store.notices(member.id, 500).await {
         Ok(n) => n,
         Err(e) => return error_page(&state, Some(member.name.clone()), &e.into()),
@@ -605,6 +651,8 @@ struct OutboxPage {
     state: String,
     channels: String,
     flash: Option<String>,
+    /// Only an administrator re-sends.
+    admin: bool,
 }
 
 pub struct MessageRow {
@@ -680,6 +728,7 @@ pub async fn outbox(
                         .join("、")
                 },
                 flash: (!query.resent.is_empty()).then(|| "已重新排队发送".to_string()),
+                admin: member.has(Role::Admin),
             };
             render(StatusCode::OK, &page)
         }
@@ -691,8 +740,12 @@ pub async fn resend(
     _: SameOrigin,
     State(state): State<AppState>,
     PageUser(member): PageUser,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Response {
+    let id = match page_id(&id, "未找到该消息") {
+        Ok(id) => id,
+        Err(e) => return error_page(&state, Some(member.name.clone()), &e),
+    };
     if !member.has(Role::Admin) {
         let e = ApiError::forbidden("只有系统管理员可以重新发送提醒消息");
         return error_page(&state, Some(member.name.clone()), &e);

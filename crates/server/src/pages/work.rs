@@ -11,7 +11,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use onewindow_core::calendar::{ACCEPTANCE_WINDOW, WorkCalendar, civil_date};
 use onewindow_core::case::{
-    Action, Case, CaseState, Command, Outcome, SpecialProcedure, SupplementItem,
+    Action, Case, CaseState, Command, FeeCharged, Outcome, SpecialProcedure, SupplementItem,
     default_rights_notice,
 };
 use onewindow_core::staff::Role;
@@ -297,6 +297,44 @@ pub struct Typed {
     pub checks: Vec<CheckRow>,
     pub other_material: String,
     pub other_problem: String,
+    /// The fees charged at delivery: one row per fee of the catalog.
+    pub fees: Vec<FeeInput>,
+    pub other_fee_name: String,
+    pub other_fee: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FeeInput {
+    pub index: usize,
+    pub name: String,
+    pub standard: String,
+    /// In yuan as typed, e.g. 10.00.
+    pub amount: String,
+}
+
+/// Yuan as typed ("10", "10.5", "10.50") in fen.
+fn fen_of(field: &str, text: &str) -> Result<i64, ApiError> {
+    let bad = || ApiError::invalid(field, format!("收费金额应为元，最多两位小数：{text}"));
+    let (whole, part) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty()
+        || part.len() > 2
+        || !whole
+            .chars()
+            .chain(part.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let part: i64 = format!("{part:0<2}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(part))
+        .ok_or_else(bad)
+}
+
+fn yuan_text(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
 }
 
 impl Typed {
@@ -459,6 +497,20 @@ fn default_typed(item: &ServiceItem, notice: &str) -> Typed {
             .collect(),
         other_material: String::new(),
         other_problem: String::new(),
+        fees: item
+            .guide
+            .fees
+            .iter()
+            .enumerate()
+            .map(|(index, f)| FeeInput {
+                index,
+                name: f.name.clone(),
+                standard: f.standard.clone(),
+                amount: yuan_text(f.amount_fen),
+            })
+            .collect(),
+        other_fee_name: String::new(),
+        other_fee: String::new(),
     }
 }
 
@@ -485,6 +537,11 @@ fn typed_from(fields: &HashMap<String, String>, item: &ServiceItem) -> Typed {
     }
     typed.other_material = get("other_material");
     typed.other_problem = get("other_problem");
+    for fee in typed.fees.iter_mut() {
+        fee.amount = get(&format!("fee{}", fee.index));
+    }
+    typed.other_fee_name = get("other_fee_name");
+    typed.other_fee = get("other_fee");
     typed
 }
 
@@ -550,10 +607,38 @@ fn command_from(action: Action, typed: &Typed) -> Result<Command, ApiError> {
                 rights_notice,
             }
         }
-        Action::Deliver => Command::Deliver {
-            method: t.method,
-            fees: vec![],
-        },
+        Action::Deliver => {
+            let mut fees = Vec::new();
+            for fee in &t.fees {
+                if fee.amount.is_empty() {
+                    continue;
+                }
+                let amount_fen = fen_of(&format!("fee{}", fee.index), &fee.amount)?;
+                if amount_fen > 0 {
+                    fees.push(FeeCharged {
+                        name: fee.name.clone(),
+                        amount_fen,
+                    });
+                }
+            }
+            match (t.other_fee_name.is_empty(), t.other_fee.is_empty()) {
+                (true, true) => {}
+                (false, false) => fees.push(FeeCharged {
+                    name: t.other_fee_name.clone(),
+                    amount_fen: fen_of("other_fee", &t.other_fee)?,
+                }),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "other_fee",
+                        "“其他收费”须同时填写收费项目和金额",
+                    ));
+                }
+            }
+            Command::Deliver {
+                method: t.method,
+                fees,
+            }
+        }
         Action::Suspend => {
             let procedure: SpecialProcedure =
                 serde_json::from_value(serde_json::Value::String(t.procedure.clone()))
@@ -956,6 +1041,28 @@ pub async fn act(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fees_are_typed_in_yuan_with_at_most_two_decimals() {
+        assert_eq!(super::fen_of("f", "10").unwrap(), 1000);
+        assert_eq!(super::fen_of("f", "10.5").unwrap(), 1050);
+        assert_eq!(super::fen_of("f", "0.05").unwrap(), 5);
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "十元",
+            "1e3",
+            ".5",
+            "99999999999999999999",
+        ] {
+            assert_eq!(
+                super::fen_of("fee0", bad).unwrap_err().field.as_deref(),
+                Some("fee0"),
+                "{bad}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]
