@@ -326,6 +326,7 @@ async fn one_lifecycle(f: &Fixture, i: usize) -> anyhow::Result<()> {
             opinion: "准予许可".into(),
             reasons: String::new(),
             rights_notice: String::new(),
+            decided_on: None,
         },
     )
     .await?;

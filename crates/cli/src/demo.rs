@@ -681,6 +681,7 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
                             reasons: "经现场核查，申请人经营场所与申请材料不一致，不符合法定条件"
                                 .into(),
                             rights_notice: notice,
+                            decided_on: None,
                         }
                     } else {
                         Command::Decide {
@@ -688,6 +689,7 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
                             opinion: "准予许可".into(),
                             reasons: String::new(),
                             rights_notice: String::new(),
+                            decided_on: None,
                         }
                     }),
                 ));

@@ -524,6 +524,9 @@ pub enum Command {
         reasons: String,
         #[serde(default)]
         rights_notice: String,
+        /// The date on the decision document, when it is not today.
+        #[serde(default)]
+        decided_on: Option<Date>,
     },
     Deliver {
         method: String,
@@ -775,17 +778,22 @@ pub fn decide(
             opinion,
             reasons,
             rights_notice: notice,
+            decided_on,
         } => {
             if from != S::Deciding {
                 return Err(refuse());
             }
             let opinion = required_text("opinion", opinion, "决定意见")?;
+            let dated = decided_on.unwrap_or(today);
+            if dated > today {
+                return Err(DomainError::invalid("decided_on", "决定书日期不能晚于今天"));
+            }
             next.outcome = Some(*outcome);
             next.state = S::Decided;
             if let Some(clock) = next.clock.as_mut() {
                 clock.decided_on = Some(today);
             }
-            match outcome {
+            let mut detail = match outcome {
                 Outcome::Approve => serde_json::json!({ "outcome": outcome, "opinion": opinion }),
                 Outcome::Deny => {
                     let reasons = required_text("reasons", reasons, "不予许可理由")?;
@@ -795,7 +803,11 @@ pub fn decide(
                         "reasons": reasons, "rights_notice": notice,
                     })
                 }
+            };
+            if dated != today {
+                detail["decided_on"] = dated.to_string().into();
             }
+            detail
         }
         Command::Deliver { method, fees } => {
             if from != S::Decided {
@@ -1022,6 +1034,7 @@ mod tests {
             opinion: "准予许可".into(),
             reasons: String::new(),
             rights_notice: String::new(),
+            decided_on: None,
         }
     }
     fn supplement() -> Command {
@@ -1138,6 +1151,7 @@ mod tests {
             opinion: "不予许可".into(),
             reasons: String::new(),
             rights_notice: NOTICE.into(),
+            decided_on: None,
         };
         assert_eq!(
             story.run(deny, "2026-11-23").unwrap_err().field(),

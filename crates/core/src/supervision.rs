@@ -277,15 +277,19 @@ pub enum Anomaly {
     FeeNotInCatalog,
     /// A fee charged above the item's published standard.
     FeeAboveStandard,
+    /// A decision dated before the case was registered: the case was
+    /// handled outside the system (体外循环) and entered afterwards.
+    OffSystem,
 }
 
 impl Anomaly {
-    pub const ALL: [Anomaly; 5] = [
+    pub const ALL: [Anomaly; 6] = [
         Anomaly::RefusalWithoutReasons,
         Anomaly::SecondSupplement,
         Anomaly::SuspensionWithoutReason,
         Anomaly::FeeNotInCatalog,
         Anomaly::FeeAboveStandard,
+        Anomaly::OffSystem,
     ];
 
     pub fn key(self) -> &'static str {
@@ -295,6 +299,7 @@ impl Anomaly {
             Anomaly::SuspensionWithoutReason => "suspension_without_reason",
             Anomaly::FeeNotInCatalog => "fee_not_in_catalog",
             Anomaly::FeeAboveStandard => "fee_above_standard",
+            Anomaly::OffSystem => "off_system",
         }
     }
 
@@ -305,6 +310,7 @@ impl Anomaly {
             Anomaly::SuspensionWithoutReason => "无事由进入特别程序",
             Anomaly::FeeNotInCatalog => "收取目录外费用",
             Anomaly::FeeAboveStandard => "超标准收费",
+            Anomaly::OffSystem => "先办后录（体外循环）",
         }
     }
 }
@@ -317,6 +323,8 @@ pub struct EventFacts<'a> {
     pub detail: &'a serde_json::Value,
     pub fees: &'a [crate::catalog::Fee],
     pub earlier_supplements: usize,
+    /// The day the case was registered in the system.
+    pub registered_on: Date,
 }
 
 /// The anomalies an event shows, each with what was found (Chinese). The
@@ -344,6 +352,17 @@ pub fn event_anomalies(event: &EventFacts<'_>) -> Vec<(Anomaly, String)> {
                     "不予许可决定缺少书面理由或救济权利告知"
                 };
                 found.push((Anomaly::RefusalWithoutReasons, what.to_string()));
+            }
+            if let Some(dated) = text("decided_on").parse::<Date>().ok()
+                && dated < event.registered_on
+            {
+                found.push((
+                    Anomaly::OffSystem,
+                    format!(
+                        "决定书日期{dated}早于办件登记日期{}，办件未在系统内受理和审批",
+                        event.registered_on
+                    ),
+                ));
             }
         }
         "request_supplement" if event.earlier_supplements > 0 => {
@@ -501,6 +520,7 @@ impl Default for SupervisionRules {
                 (Anomaly::SuspensionWithoutReason, Level::Yellow),
                 (Anomaly::FeeNotInCatalog, Level::Red),
                 (Anomaly::FeeAboveStandard, Level::Red),
+                (Anomaly::OffSystem, Level::Red),
             ]),
         }
     }
@@ -919,6 +939,7 @@ mod tests {
                 detail,
                 fees: &fees,
                 earlier_supplements: 0,
+                registered_on: date(2026, 12, 1),
             })
         };
         assert!(event(&detail).is_empty());
@@ -944,6 +965,7 @@ mod tests {
                 detail: &detail,
                 fees: none,
                 earlier_supplements,
+                registered_on: date(2026, 12, 1),
             })
             .into_iter()
             .map(|f| f.0)
@@ -974,6 +996,22 @@ mod tests {
             vec![Anomaly::RefusalWithoutReasons]
         );
         assert!(facts("decide", serde_json::json!({ "outcome": "approve" }), 0).is_empty());
+        assert_eq!(
+            facts(
+                "decide",
+                serde_json::json!({ "outcome": "approve", "decided_on": "2026-11-20" }),
+                0
+            ),
+            vec![Anomaly::OffSystem]
+        );
+        assert!(
+            facts(
+                "decide",
+                serde_json::json!({ "outcome": "approve", "decided_on": "2026-12-01" }),
+                0
+            )
+            .is_empty()
+        );
         assert!(facts("request_supplement", serde_json::json!({}), 0).is_empty());
         assert_eq!(
             facts("request_supplement", serde_json::json!({}), 1),

@@ -371,7 +371,8 @@ impl Store {
         let upto = last.min(cursor + 50_000);
         let rows = sqlx::query(
             "SELECT e.id, e.case_id, e.action, e.detail, e.at, c.number, c.department_id, \
-             dep.name AS department_name, c.item_id, i.name AS item_name, c.assignee_id, c.pending_role \
+             dep.name AS department_name, c.item_id, i.name AS item_name, c.assignee_id, c.pending_role, \
+             c.submitted_at \
              FROM case_events e JOIN cases c ON c.id = e.case_id \
              JOIN departments dep ON dep.id = c.department_id \
              JOIN service_items i ON i.id = c.item_id \
@@ -419,6 +420,7 @@ impl Store {
                 detail: &detail,
                 fees: items.get(&item_id).map_or(&[], Vec::as_slice),
                 earlier_supplements,
+                registered_on: civil_date(crate::db::from_micros(row.try_get("submitted_at")?)?),
             });
             let number: String = row.try_get("number")?;
             let department_name: String = row.try_get("department_name")?;

@@ -579,3 +579,59 @@ async fn fees_outside_the_catalog_and_refusals_without_reasons_are_carded_from_t
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_decision_dated_before_the_case_was_registered_is_carded_as_handled_outside() {
+    for_each_backend(|store| async move {
+        let world = World::new(&store).await;
+        let case = submit(&store, world.item.id).await;
+        let mut case = act(&store, &world.clerk, &case, accept())
+            .await
+            .unwrap()
+            .case;
+        for person in [&world.handler_a, &world.reviewer, &world.approver] {
+            case = act(&store, person, &case, complete_step("同意"))
+                .await
+                .unwrap()
+                .case;
+        }
+        let decide = |on: jiff::civil::Date| onewindow_core::case::Command::Decide {
+            outcome: onewindow_core::case::Outcome::Approve,
+            opinion: "准予许可".into(),
+            reasons: String::new(),
+            rights_notice: String::new(),
+            decided_on: Some(on),
+        };
+        // A decision cannot be dated after today.
+        let err = act(
+            &store,
+            &world.approver,
+            &case,
+            decide(jiff::civil::date(2026, 11, 24)),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Domain(e) if e.field() == Some("decided_on")),
+            "{err:?}"
+        );
+        // The paper decision of 20 November, registered on the 23rd.
+        act(
+            &store,
+            &world.approver,
+            &case,
+            decide(jiff::civil::date(2026, 11, 20)),
+        )
+        .await
+        .unwrap();
+        store.supervise(later(1), &[]).await.unwrap();
+        let cards = cards_of(&store, case.id).await;
+        assert!(
+            cards
+                .iter()
+                .any(|c| c.0.starts_with("anomaly:off_system:") && c.1 == Level::Red),
+            "{cards:?}"
+        );
+    })
+    .await;
+}

@@ -301,6 +301,8 @@ pub struct Typed {
     pub fees: Vec<FeeInput>,
     pub other_fee_name: String,
     pub other_fee: String,
+    /// The date on the decision document (YYYY-MM-DD), blank for today.
+    pub decided_on: String,
 }
 
 #[derive(Debug, Clone)]
@@ -440,6 +442,7 @@ fn sample_command(action: Action) -> Option<Command> {
             opinion: text(),
             reasons: text(),
             rights_notice: text(),
+            decided_on: None,
         },
         Action::Deliver => Command::Deliver {
             method: text(),
@@ -511,6 +514,7 @@ fn default_typed(item: &ServiceItem, notice: &str) -> Typed {
             .collect(),
         other_fee_name: String::new(),
         other_fee: String::new(),
+        decided_on: String::new(),
     }
 }
 
@@ -542,6 +546,7 @@ fn typed_from(fields: &HashMap<String, String>, item: &ServiceItem) -> Typed {
     }
     typed.other_fee_name = get("other_fee_name");
     typed.other_fee = get("other_fee");
+    typed.decided_on = get("decided_on");
     typed
 }
 
@@ -600,11 +605,20 @@ fn command_from(action: Action, typed: &Typed) -> Result<Command, ApiError> {
                 Outcome::Approve => (String::new(), String::new()),
                 Outcome::Deny => (t.reasons, t.rights_notice),
             };
+            let decided_on = if t.decided_on.is_empty() {
+                None
+            } else {
+                Some(crate::api::calendar::parse_day(
+                    "decided_on",
+                    &t.decided_on,
+                )?)
+            };
             Command::Decide {
                 outcome,
                 opinion: t.opinion,
                 reasons,
                 rights_notice,
+                decided_on,
             }
         }
         Action::Deliver => {

@@ -562,6 +562,7 @@ pub fn approve() -> Command {
         opinion: "准予许可".into(),
         reasons: String::new(),
         rights_notice: String::new(),
+        decided_on: None,
     }
 }
 
