@@ -1721,3 +1721,89 @@ async fn every_supervision_form_refuses_a_cross_site_post() {
         "pending"
     );
 }
+
+#[tokio::test]
+async fn the_supervisor_edits_the_rules_on_a_page_and_bad_values_are_explained() {
+    let app = spawn_app().await;
+    let supervisor = hire_supervisor(&app).await;
+    let person = Person::with_token(&app, &supervisor).await;
+    let (status, page) = person.get("/supervision/rules").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let page = text_of(&page);
+    assert!(
+        page.contains("监察规则") && page.contains("承诺办结时限") && page.contains("超标准收费"),
+        "{page}"
+    );
+
+    // The defaults as the form holds them, with the promised warning at 4
+    // days and fees above the standard only a yellow card.
+    let mut fields: Vec<(String, String)> = vec![
+        ("warning_case_promised".into(), "4".into()),
+        ("overdue_case_acceptance".into(), "warning".into()),
+        ("overdue_case_promised".into(), "yellow".into()),
+        ("overdue_case_statutory".into(), "red".into()),
+        ("overdue_case_step".into(), "warning".into()),
+        ("overdue_case_delivery".into(), "yellow".into()),
+        ("overdue_case_suspension".into(), "yellow".into()),
+        ("overdue_card_rectification".into(), "warning".into()),
+        ("anomaly_fee_above_standard".into(), "yellow".into()),
+        ("instant".into(), "yellow".into()),
+        ("rectification_days".into(), "5".into()),
+        ("item_warning_days".into(), "XK-001=6".into()),
+    ];
+    for level in ["warning", "yellow", "red"] {
+        fields.push((format!("to_{level}_handler"), "1".into()));
+    }
+    let form: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let reply = person.post("/supervision/rules", &form).await;
+    let page = person.follow(&reply, "/supervision/rules?done=1").await;
+    assert!(text_of(&page).contains("监察规则已保存"), "{page}");
+    let (status, rules) = app
+        .get(Some(person.token()), "/api/v1/supervision/rules")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rules["deadlines"]["warning_days"]["case_promised"], 4);
+    assert_eq!(rules["anomalies"]["fee_above_standard"], "yellow");
+    assert!(
+        rules["anomalies"].get("off_system").is_none(),
+        "left out: not watched"
+    );
+    assert_eq!(rules["item_warning_days"]["XK-001"], 6);
+    assert_eq!(rules["recipients"]["red"], serde_json::json!(["handler"]));
+
+    // A bad value is explained and nothing changes.
+    let mut bad = form.clone();
+    bad.retain(|(k, _)| *k != "rectification_days");
+    bad.push(("rectification_days", "0"));
+    let reply = person.post("/supervision/rules", &bad).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text_of(&reply.body).contains("规则未保存"),
+        "{}",
+        reply.body
+    );
+    let mut bad = form.clone();
+    bad.push(("item_warning_days", "XK-001 six"));
+    bad.retain(|(k, v)| *k != "item_warning_days" || *v == "XK-001 six");
+    let reply = person.post("/supervision/rules", &bad).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text_of(&reply.body).contains("事项编码=天数"),
+        "{}",
+        reply.body
+    );
+    let (_, unchanged) = app
+        .get(Some(person.token()), "/api/v1/supervision/rules")
+        .await;
+    assert_eq!(unchanged, rules);
+
+    // Others may not change them.
+    let approver = Person::with_token(&app, &app.people.approver).await;
+    let (status, _) = approver.get("/supervision/rules").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let reply = approver.post("/supervision/rules", &form).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}

@@ -47,6 +47,10 @@ pub fn routes() -> Router<AppState> {
         .route("/work/notices", get(supervision::notices))
         .route("/work/notices/{id}/read", post(supervision::read_notice))
         .route("/supervision", get(supervision::list))
+        .route(
+            "/supervision/rules",
+            get(supervision::rules).post(supervision::save_rules),
+        )
         .route("/supervision/cards/{id}", get(supervision::card_page))
         .route("/supervision/cards/{id}/actions", post(supervision::act))
         .route(

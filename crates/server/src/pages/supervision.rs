@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use onewindow_core::calendar::civil_date;
 use onewindow_core::card::{CardState, Responsibility, Sanction};
+use onewindow_core::clock::DeadlineKind;
 use onewindow_core::staff::Role;
+use onewindow_core::supervision::{Anomaly, Level, Recipient, SupervisionRules};
 use onewindow_store::cards::{CardRecord, Notice};
 use onewindow_store::staff::StaffMember;
 use serde::Deserialize;
@@ -304,7 +306,6 @@ fn forms_for(
     member: &StaffMember,
     card: &CardRecord,
 ) -> Vec<(&'static str, &'static str, &'static str)> {
-    use onewindow_core::supervision::Level;
     let mut forms = Vec::new();
     let department = member.department_id == card.department_id
         && [
@@ -753,5 +754,260 @@ pub async fn resend(
     match state.store.resend_message(member.id, id, state.now()).await {
         Ok(_) => see_other("/admin/outbox?state=failed&resent=1"),
         Err(e) => error_page(&state, Some(member.name.clone()), &e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The supervisor's rules.
+
+/// One deadline kind's row of the rules form.
+pub struct KindRow {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub warning: String,
+    pub overdue: &'static str,
+}
+
+/// One anomaly's row: its key, label and level ("" = not watched).
+pub struct AnomalyRow {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub level: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "supervision_rules.html")]
+struct RulesPage {
+    layout: Layout,
+    editable: bool,
+    kinds: Vec<KindRow>,
+    anomalies: Vec<AnomalyRow>,
+    instant: &'static str,
+    rectification_days: String,
+    item_warning_days: String,
+    /// (level key, level label, [(recipient key, label, chosen)])
+    recipients: Vec<(
+        &'static str,
+        &'static str,
+        Vec<(&'static str, &'static str, bool)>,
+    )>,
+    levels: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+    flash: Option<&'static str>,
+}
+
+fn level_key(level: Option<Level>) -> &'static str {
+    level.map_or("", Level::key)
+}
+
+fn rules_page(
+    state: &AppState,
+    member: &StaffMember,
+    rules: &SupervisionRules,
+    error: Option<String>,
+    flash: Option<&'static str>,
+) -> RulesPage {
+    RulesPage {
+        layout: Layout::new(state, "监察规则", "supervision", Some(member.name.clone())),
+        editable: member.has(Role::Supervisor),
+        kinds: DeadlineKind::ALL
+            .iter()
+            .map(|k| KindRow {
+                key: k.key(),
+                label: k.label(),
+                warning: rules
+                    .deadlines
+                    .warning_days
+                    .get(k)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                overdue: level_key(rules.deadlines.overdue_level.get(k).copied()),
+            })
+            .collect(),
+        anomalies: Anomaly::ALL
+            .iter()
+            .map(|a| AnomalyRow {
+                key: a.key(),
+                label: a.label(),
+                level: level_key(rules.anomalies.get(a).copied()),
+            })
+            .collect(),
+        instant: level_key(rules.instant_not_same_day),
+        rectification_days: rules.rectification_days.to_string(),
+        item_warning_days: rules
+            .item_warning_days
+            .iter()
+            .map(|(code, days)| format!("{code}={days}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        recipients: [Level::Warning, Level::Yellow, Level::Red]
+            .into_iter()
+            .map(|level| {
+                let chosen = rules.recipients_of(level);
+                (
+                    level.key(),
+                    level.label(),
+                    Recipient::ALL
+                        .iter()
+                        .map(|r| (recipient_key(*r), r.label(), chosen.contains(r)))
+                        .collect(),
+                )
+            })
+            .collect(),
+        levels: [Level::Warning, Level::Yellow, Level::Red]
+            .iter()
+            .map(|l| (l.key(), l.label()))
+            .collect(),
+        error,
+        flash,
+    }
+}
+
+fn recipient_key(r: Recipient) -> &'static str {
+    match r {
+        Recipient::Handler => "handler",
+        Recipient::Backup => "backup",
+        Recipient::Reviewer => "reviewer",
+        Recipient::Approver => "approver",
+    }
+}
+
+fn parse_level(field: &str, value: &str) -> Result<Option<Level>, ApiError> {
+    match value.trim() {
+        "" => Ok(None),
+        "warning" => Ok(Some(Level::Warning)),
+        "yellow" => Ok(Some(Level::Yellow)),
+        "red" => Ok(Some(Level::Red)),
+        other => Err(ApiError::invalid(field, format!("没有这种级别：{other}"))),
+    }
+}
+
+/// The rules a submitted form stands for.
+fn rules_from(
+    form: &std::collections::HashMap<String, String>,
+) -> Result<SupervisionRules, ApiError> {
+    let get = |k: &str| {
+        form.get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut rules = SupervisionRules::default();
+    rules.deadlines.warning_days.clear();
+    rules.deadlines.overdue_level.clear();
+    for kind in DeadlineKind::ALL {
+        let field = format!("warning_{}", kind.key());
+        let days = get(&field);
+        if !days.is_empty() {
+            let days = days.parse::<u32>().map_err(|_| {
+                ApiError::invalid(&field, format!("{}的预警天数须为0至30的整数", kind.label()))
+            })?;
+            rules.deadlines.warning_days.insert(kind, days);
+        }
+        let field = format!("overdue_{}", kind.key());
+        if let Some(level) = parse_level(&field, &get(&field))? {
+            rules.deadlines.overdue_level.insert(kind, level);
+        }
+    }
+    rules.anomalies.clear();
+    for anomaly in Anomaly::ALL {
+        let field = format!("anomaly_{}", anomaly.key());
+        if let Some(level) = parse_level(&field, &get(&field))? {
+            rules.anomalies.insert(anomaly, level);
+        }
+    }
+    rules.instant_not_same_day = parse_level("instant", &get("instant"))?;
+    rules.rectification_days = get("rectification_days").parse().map_err(|_| {
+        ApiError::invalid("rectification_days", "整改期限须为1至60的整数（工作日）")
+    })?;
+    rules.item_warning_days.clear();
+    for line in get("item_warning_days")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        let (code, days) = line.split_once(['=', '＝']).ok_or_else(|| {
+            ApiError::invalid(
+                "item_warning_days",
+                format!("每行写“事项编码=天数”：{line}"),
+            )
+        })?;
+        let days = days.trim().parse::<u32>().map_err(|_| {
+            ApiError::invalid("item_warning_days", format!("预警天数须为整数：{line}"))
+        })?;
+        rules
+            .item_warning_days
+            .insert(code.trim().to_string(), days);
+    }
+    rules.recipients.clear();
+    for level in [Level::Warning, Level::Yellow, Level::Red] {
+        let chosen: Vec<Recipient> = Recipient::ALL
+            .into_iter()
+            .filter(|r| form.contains_key(&format!("to_{}_{}", level.key(), recipient_key(*r))))
+            .collect();
+        rules.recipients.insert(level, chosen);
+    }
+    rules
+        .validate()
+        .map_err(|e| ApiError::invalid(e.field.clone(), e.message))?;
+    Ok(rules)
+}
+
+pub async fn rules(
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Query(flash): Query<FlashQuery>,
+) -> Response {
+    if !member.has(Role::Supervisor) && !member.has(Role::Admin) {
+        let e = ApiError::forbidden("只有监察员和系统管理员可以查看监察规则");
+        return error_page(&state, Some(member.name.clone()), &e);
+    }
+    match state.store.supervision_rules().await {
+        Ok(current) => {
+            let flash = flash
+                .done
+                .is_some()
+                .then_some("监察规则已保存，下一次监察按新规则执行");
+            render(
+                StatusCode::OK,
+                &rules_page(&state, &member, &current, None, flash),
+            )
+        }
+        Err(e) => error_page(&state, Some(member.name.clone()), &e.into()),
+    }
+}
+
+pub async fn save_rules(
+    _: SameOrigin,
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    if !member.has(Role::Supervisor) {
+        let e = ApiError::forbidden("只有监察员可以修改监察规则");
+        return error_page(&state, Some(member.name.clone()), &e);
+    }
+    let saved = match rules_from(&form) {
+        Ok(rules) => state
+            .store
+            .set_supervision_rules(member.id, rules, state.now())
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(_) => see_other("/supervision/rules?done=1"),
+        Err(e) => match state.store.supervision_rules().await {
+            Ok(current) => {
+                let page = rules_page(
+                    &state,
+                    &member,
+                    &current,
+                    Some(format!("规则未保存：{}", e.message)),
+                    None,
+                );
+                render(e.status, &page)
+            }
+            Err(e) => error_page(&state, Some(member.name.clone()), &e.into()),
+        },
     }
 }
