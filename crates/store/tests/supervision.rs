@@ -250,7 +250,7 @@ async fn the_outbox_retries_with_backoff_and_leaves_a_message_failed_for_a_resen
                 .message_failed(first, "connection refused", now)
                 .await
                 .unwrap();
-            now = now + onewindow_store::outbox::backoff(attempt);
+            now += onewindow_store::outbox::backoff(attempt);
             let again = store.claim_messages(now, 10, lease).await.unwrap();
             if attempt < onewindow_store::outbox::MAX_ATTEMPTS {
                 assert_eq!(again.len(), 1, "retried after attempt {attempt}");
@@ -466,8 +466,10 @@ async fn an_unanswered_card_is_itself_watched_and_settings_are_validated_and_aud
             &[Role::Supervisor],
         )
         .await;
-        let mut rules = SupervisionRules::default();
-        rules.rectification_days = 0;
+        let mut rules = SupervisionRules {
+            rectification_days: 0,
+            ..SupervisionRules::default()
+        };
         let err = store
             .set_supervision_rules(supervisor.id, rules.clone(), now())
             .await

@@ -768,6 +768,14 @@ pub struct KindRow {
     pub overdue: &'static str,
 }
 
+/// Who is alerted at one level: (level key, level label, and for each kind
+/// of recipient its key, label and whether it is chosen).
+type RecipientRow = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str, bool)>,
+);
+
 /// One anomaly's row: its key, label and level ("" = not watched).
 pub struct AnomalyRow {
     pub key: &'static str,
@@ -785,12 +793,7 @@ struct RulesPage {
     instant: &'static str,
     rectification_days: String,
     item_warning_days: String,
-    /// (level key, level label, [(recipient key, label, chosen)])
-    recipients: Vec<(
-        &'static str,
-        &'static str,
-        Vec<(&'static str, &'static str, bool)>,
-    )>,
+    recipients: Vec<RecipientRow>,
     levels: Vec<(&'static str, &'static str)>,
     error: Option<String>,
     flash: Option<&'static str>,
