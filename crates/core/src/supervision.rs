@@ -415,6 +415,24 @@ pub fn event_anomalies(event: &EventFacts<'_>) -> Vec<(Anomaly, String)> {
     found
 }
 
+/// A card's condition (see [`Finding::condition`]; anomalies are
+/// `anomaly:<key>:<event>`) as people read it, e.g. "承诺办结时限超期".
+pub fn condition_label(condition: &str) -> String {
+    let mut parts = condition.split(':');
+    let (head, key) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let kind = DeadlineKind::parse(key).map(DeadlineKind::label);
+    match (head, kind) {
+        ("due_soon", Some(kind)) => format!("{kind}到期前预警"),
+        ("overdue", Some(kind)) => format!("{kind}超期"),
+        ("instant_not_same_day", _) => "即办件当场办结".into(),
+        ("anomaly", _) => Anomaly::ALL
+            .into_iter()
+            .find(|a| a.key() == key)
+            .map_or_else(|| condition.to_string(), |a| a.label().to_string()),
+        _ => condition.to_string(),
+    }
+}
+
 /// A way an alert reaches people. In-app notices are written with the card;
 /// the others go through the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -1021,5 +1039,19 @@ mod tests {
             facts("suspend", serde_json::json!({ "reason": "" }), 0),
             vec![Anomaly::SuspensionWithoutReason]
         );
+    }
+
+    #[test]
+    fn conditions_read_as_chinese() {
+        assert_eq!(condition_label("overdue:case_promised"), "承诺办结时限超期");
+        assert_eq!(
+            condition_label("overdue:case_step:2026-11-23"),
+            "当前环节时限超期"
+        );
+        assert_eq!(
+            condition_label("anomaly:fee_above_standard:17"),
+            "超标准收费"
+        );
+        assert_eq!(condition_label("something:else"), "something:else");
     }
 }

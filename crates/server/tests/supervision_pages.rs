@@ -1269,7 +1269,7 @@ async fn the_notice_document_addresses_the_department_with_the_case_and_the_answ
             "衡山县市场监督管理局：",
             "“食品经营许可（新办）”事项",
             &format!("编号{}", case.number),
-            yellow["title"].as_str().unwrap(),
+            "出现以下情况：承诺办结时限超期",
             &format!("该期限届满日为{}", chinese(case.promised_due)),
             &format!("系统于{}发现并予以黄牌", chinese(found)),
             &format!("请你单位于{}前", chinese(answer_due)),

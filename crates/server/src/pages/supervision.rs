@@ -225,8 +225,9 @@ async fn list_page(
     })
 }
 
-/// The view's dates as people read them (2026年12月1日).
+/// The view's dates as people read them (2026年12月1日), and its rule.
 fn readable_dates(card: &mut CardView) {
+    card.condition = onewindow_core::supervision::condition_label(&card.condition);
     card.due_on = super::date_string_text(&card.due_on);
     card.found_on = super::date_string_text(&card.found_on);
     card.answer_due = card.answer_due.as_deref().map(super::date_string_text);
