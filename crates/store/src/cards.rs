@@ -53,6 +53,20 @@ pub struct CardRecord {
 }
 
 impl CardRecord {
+    /// Whether `member` answers the card for its department: someone of the
+    /// department working on its cases (window, handling, review, approval).
+    pub fn answered_by(&self, member: &StaffMember) -> bool {
+        member.department_id == self.department_id
+            && [
+                Role::Handler,
+                Role::Reviewer,
+                Role::Approver,
+                Role::WindowClerk,
+            ]
+            .iter()
+            .any(|r| member.has(*r))
+    }
+
     fn facts(&self) -> CardFacts {
         CardFacts {
             state: self.state,
@@ -334,19 +348,7 @@ impl Store {
         let card = self.card(card_id).await?;
         let actor = match command.actor() {
             CardActor::Supervisor if member.has(Role::Supervisor) => CardActor::Supervisor,
-            CardActor::Department
-                if member.department_id == card.department_id
-                    && [
-                        Role::Handler,
-                        Role::Reviewer,
-                        Role::Approver,
-                        Role::WindowClerk,
-                    ]
-                    .iter()
-                    .any(|r| member.has(*r)) =>
-            {
-                CardActor::Department
-            }
+            CardActor::Department if card.answered_by(member) => CardActor::Department,
             _ => CardActor::System,
         };
         let after = apply_card(card.facts(), &command, actor)?;

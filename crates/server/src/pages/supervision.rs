@@ -308,15 +308,7 @@ fn forms_for(
     card: &CardRecord,
 ) -> Vec<(&'static str, &'static str, &'static str)> {
     let mut forms = Vec::new();
-    let department = member.department_id == card.department_id
-        && [
-            Role::Handler,
-            Role::Reviewer,
-            Role::Approver,
-            Role::WindowClerk,
-        ]
-        .iter()
-        .any(|r| member.has(*r));
+    let department = card.answered_by(member);
     if department && card.state.awaits_department() {
         forms.push(("explain", "提交情况说明", "情况说明"));
         forms.push(("rectify", "提交整改报告", "整改情况"));
