@@ -17,6 +17,20 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432
   fi
 fi
 
+# Tools the tests read documents with (pdftotext, pdffonts).
+need_packages=()
+command -v pdftotext >/dev/null 2>&1 || need_packages+=(poppler-utils)
+if [ "${#need_packages[@]}" -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    say "installing ${need_packages[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_packages[@]}" >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_packages[@]}" >/dev/null; } \
+      || echo "could not install ${need_packages[*]}; the tests that need them say so" >&2
+  else
+    echo "missing ${need_packages[*]} (install with your package manager); the tests that need them say so" >&2
+  fi
+fi
+
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is required (https://rustup.rs)" >&2
   exit 1

@@ -9,6 +9,7 @@ pub mod case;
 pub mod catalog;
 pub mod clock;
 pub mod error;
+pub mod rating;
 pub mod staff;
 pub mod supervision;
 

@@ -280,16 +280,19 @@ pub enum Anomaly {
     /// A decision dated before the case was registered: the case was
     /// handled outside the system (体外循环) and entered afterwards.
     OffSystem,
+    /// The applicant rated the service poorly (差评).
+    PoorRating,
 }
 
 impl Anomaly {
-    pub const ALL: [Anomaly; 6] = [
+    pub const ALL: [Anomaly; 7] = [
         Anomaly::RefusalWithoutReasons,
         Anomaly::SecondSupplement,
         Anomaly::SuspensionWithoutReason,
         Anomaly::FeeNotInCatalog,
         Anomaly::FeeAboveStandard,
         Anomaly::OffSystem,
+        Anomaly::PoorRating,
     ];
 
     pub fn key(self) -> &'static str {
@@ -300,6 +303,7 @@ impl Anomaly {
             Anomaly::FeeNotInCatalog => "fee_not_in_catalog",
             Anomaly::FeeAboveStandard => "fee_above_standard",
             Anomaly::OffSystem => "off_system",
+            Anomaly::PoorRating => "poor_rating",
         }
     }
 
@@ -311,6 +315,7 @@ impl Anomaly {
             Anomaly::FeeNotInCatalog => "收取目录外费用",
             Anomaly::FeeAboveStandard => "超标准收费",
             Anomaly::OffSystem => "先办后录（体外循环）",
+            Anomaly::PoorRating => "办事群众差评",
         }
     }
 }
@@ -370,6 +375,23 @@ pub fn event_anomalies(event: &EventFacts<'_>) -> Vec<(Anomaly, String)> {
                 Anomaly::SecondSupplement,
                 format!("该申请此前已要求补正{}次", event.earlier_supplements),
             ));
+        }
+        "rate" => {
+            let score = event
+                .detail
+                .get("score")
+                .and_then(|s| s.as_u64())
+                .unwrap_or(5);
+            if crate::rating::is_poor(score as u8) {
+                found.push((
+                    Anomaly::PoorRating,
+                    format!(
+                        "申请人评价为“{}”：{}",
+                        crate::rating::grade_label(score as u8),
+                        text("comment")
+                    ),
+                ));
+            }
         }
         "suspend" if text("reason").is_empty() => {
             found.push((
@@ -539,6 +561,7 @@ impl Default for SupervisionRules {
                 (Anomaly::FeeNotInCatalog, Level::Red),
                 (Anomaly::FeeAboveStandard, Level::Red),
                 (Anomaly::OffSystem, Level::Red),
+                (Anomaly::PoorRating, Level::Yellow),
             ]),
         }
     }

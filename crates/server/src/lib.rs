@@ -6,10 +6,12 @@ pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod background;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod pages;
+pub mod search;
 pub mod upload;
 pub mod xlsx;
 
@@ -56,6 +58,8 @@ impl Default for Settings {
 pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
+    /// The public catalog search (an in-memory index of published items).
+    pub search: Arc<search::CatalogSearch>,
 }
 
 impl AppState {
@@ -63,6 +67,7 @@ impl AppState {
         AppState {
             store,
             settings: Arc::new(settings),
+            search: Arc::new(search::CatalogSearch::new()),
         }
     }
 

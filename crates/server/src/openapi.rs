@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
-use crate::api::{admin, calendar, cases, catalog, session, supervision};
+use crate::api::{admin, calendar, cases, catalog, dashboard, session, supervision};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,7 +17,7 @@ use crate::api::{admin, calendar, cases, catalog, session, supervision};
     ),
     paths(
         catalog::list_departments, catalog::list_items, catalog::get_item,
-        cases::apply, cases::lookup, cases::applicant_action, cases::queue, cases::list_cases,
+        cases::apply, cases::lookup, cases::applicant_action, cases::rate, cases::queue, cases::list_cases,
         cases::register_at_window, cases::get_case, cases::act, cases::download_file, cases::upload_file,
         session::log_in, session::log_out, session::me,
         admin::create_department, admin::list_windows, admin::create_window, admin::create_item, admin::update_item, admin::set_item_status,
@@ -28,6 +28,7 @@ use crate::api::{admin, calendar, cases, catalog, session, supervision};
         supervision::get_rules, supervision::put_rules, supervision::record_accountability,
         supervision::list_accountability, supervision::tick, supervision::my_notices, supervision::read_notice,
         supervision::list_outbox, supervision::resend,
+        dashboard::dashboard,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -377,7 +377,7 @@ impl Store {
              JOIN departments dep ON dep.id = c.department_id \
              JOIN service_items i ON i.id = c.item_id \
              WHERE e.id > $1 AND e.id <= $2 \
-             AND e.action IN ('reject', 'decide', 'request_supplement', 'suspend', 'deliver') \
+             AND e.action IN ('reject', 'decide', 'request_supplement', 'suspend', 'deliver', 'rate') \
              ORDER BY e.id",
         )
         .bind(cursor)

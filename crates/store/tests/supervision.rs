@@ -637,3 +637,79 @@ async fn a_decision_dated_before_the_case_was_registered_is_carded_as_handled_ou
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_finished_case_is_rated_once_and_a_poor_rating_earns_the_department_a_card() {
+    for_each_backend(|store| async move {
+        let world = World::new(&store).await;
+        let case = submit(&store, world.item.id).await;
+        let rating = |score: u8, comment: &str| onewindow_core::rating::Rating {
+            score,
+            comment: comment.into(),
+        };
+        let phone = applicant().phone;
+        // Not before it is finished.
+        let err = store
+            .rate_case(&case.number, &phone, rating(5, ""), later(1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Domain(_)), "{err:?}");
+        let mut case = act(&store, &world.clerk, &case, accept())
+            .await
+            .unwrap()
+            .case;
+        for person in [&world.handler_a, &world.reviewer, &world.approver] {
+            case = act(&store, person, &case, complete_step("同意"))
+                .await
+                .unwrap()
+                .case;
+        }
+        let case = act(&store, &world.approver, &case, approve())
+            .await
+            .unwrap()
+            .case;
+        act(&store, &world.clerk, &case, deliver()).await.unwrap();
+        // A poor grade must say why; a wrong phone reads as an unknown case.
+        let err = store
+            .rate_case(&case.number, &phone, rating(1, " "), later(2))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Domain(e) if e.field() == Some("comment")),
+            "{err:?}"
+        );
+        let err = store
+            .rate_case(&case.number, "13900000000", rating(5, ""), later(2))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+        let rated = store
+            .rate_case(
+                &case.number,
+                &phone,
+                rating(2, "窗口让我跑了两趟"),
+                later(2),
+            )
+            .await
+            .unwrap();
+        assert_eq!(rated.label, "不满意");
+        let err = store
+            .rate_case(&case.number, &phone, rating(5, ""), later(3))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Domain(_)), "rated once: {err:?}");
+        assert_eq!(store.rating(case.id).await.unwrap().unwrap().score, 2);
+        let events = store.case_events(case.id).await.unwrap();
+        assert_eq!(events.last().unwrap().action, "rate");
+
+        store.supervise(later(4), &[]).await.unwrap();
+        let cards = cards_of(&store, case.id).await;
+        assert!(
+            cards
+                .iter()
+                .any(|c| c.0.starts_with("anomaly:poor_rating:") && c.1 == Level::Yellow),
+            "{cards:?}"
+        );
+    })
+    .await;
+}

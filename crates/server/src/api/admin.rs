@@ -180,6 +180,7 @@ pub async fn create_item(
             state.now(),
         )
         .await?;
+    state.search.catalog_changed(&state.store);
     Ok((StatusCode::CREATED, axum::Json(ItemDetail::of(&item))).into_response())
 }
 
@@ -210,6 +211,7 @@ pub async fn update_item(
             state.now(),
         )
         .await?;
+    state.search.catalog_changed(&state.store);
     Ok(axum::Json(ItemDetail::of(&item)))
 }
 
@@ -234,6 +236,7 @@ pub async fn set_item_status(
         .store
         .set_item_status(user.scope(), id, status, state.now())
         .await?;
+    state.search.catalog_changed(&state.store);
     Ok(axum::Json(ItemDetail::of(&item)))
 }
 
@@ -411,6 +414,7 @@ pub async fn import_catalog(
         .store
         .import_items(user.scope(), rows, state.now())
         .await?;
+    state.search.catalog_changed(&state.store);
     Ok(axum::Json(ImportResult {
         created: summary.created,
         updated: summary.updated,

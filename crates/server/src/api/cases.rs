@@ -91,11 +91,15 @@ fn action_label(key: &str) -> &'static str {
         A::Terminate,
         A::Suspend,
         A::Resume,
+        A::Extend,
     ]
     .into_iter()
     .find(|a| a.key() == key)
     .map(|a| a.label())
-    .unwrap_or("其他")
+    .unwrap_or(match key {
+        "rate" => "评价",
+        _ => "其他",
+    })
 }
 
 impl From<&CaseEvent> for EventView {
@@ -536,6 +540,59 @@ pub async fn lookup(
     }
     let case = state.store.lookup_case(&query.number, &query.phone).await?;
     Ok(axum::Json(public_view(&state, &case).await?))
+}
+
+/// The applicant's rating of a completed case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RatingRequest {
+    pub number: String,
+    pub phone: String,
+    /// 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.
+    pub score: u8,
+    /// Required for 2 and 1 (why).
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RatingView {
+    pub score: u8,
+    pub label: String,
+    pub comment: String,
+    pub rated_at: String,
+}
+
+impl From<&onewindow_store::ratings::RatingRecord> for RatingView {
+    fn from(r: &onewindow_store::ratings::RatingRecord) -> Self {
+        RatingView {
+            score: r.score,
+            label: r.label.clone(),
+            comment: r.comment.clone(),
+            rated_at: r.rated_at.to_string(),
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/lookup/rating", tag = "cases", request_body = RatingRequest,
+    responses((status = 201, body = RatingView), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn rate(
+    State(state): State<AppState>,
+    Json(request): Json<RatingRequest>,
+) -> ApiResult<Response> {
+    let record = state
+        .store
+        .rate_case(
+            &request.number,
+            &request.phone,
+            onewindow_core::rating::Rating {
+                score: request.score,
+                comment: request.comment,
+            },
+            state.now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(RatingView::from(&record))).into_response())
 }
 
 /// A command by the applicant: withdraw, or resubmit after supplementing.

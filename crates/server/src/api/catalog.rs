@@ -172,7 +172,7 @@ pub async fn list_items(
     Query(query): Query<ItemQuery>,
 ) -> ApiResult<axum::Json<ItemPage>> {
     let filter = query.filter(user.0.is_some())?;
-    let (items, total) = state.store.items(&filter).await?;
+    let (items, total) = crate::search::find_items(&state.search, &state.store, &filter).await?;
     Ok(axum::Json(ItemPage {
         items: items.iter().map(ItemSummary::from).collect(),
         total,

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
+pub mod dashboard;
 pub mod session;
 pub mod supervision;
 
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/applications", post(cases::apply))
         .route("/api/v1/lookup", get(cases::lookup))
         .route("/api/v1/lookup/actions", post(cases::applicant_action))
+        .route("/api/v1/lookup/rating", post(cases::rate))
         .route("/api/v1/queue", get(cases::queue))
         .route(
             "/api/v1/cases",
@@ -85,6 +87,7 @@ pub fn routes() -> Router<AppState> {
             get(supervision::list_accountability).post(supervision::record_accountability),
         )
         .route("/api/v1/supervision/tick", post(supervision::tick))
+        .route("/api/v1/supervision/dashboard", get(dashboard::dashboard))
         .route("/api/v1/notices", get(supervision::my_notices))
         .route("/api/v1/notices/{id}/read", post(supervision::read_notice))
         .route("/api/v1/outbox", get(supervision::list_outbox))

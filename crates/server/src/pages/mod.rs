@@ -9,6 +9,7 @@
 //! that it comes from this site ([`SameOrigin`]); the session cookie is
 //! SameSite=Lax as well.
 
+mod dashboard;
 mod public;
 mod supervision;
 mod work;
@@ -44,9 +45,14 @@ pub fn routes() -> Router<AppState> {
         .route("/work", get(work::queue))
         .route("/work/cases/{id}", get(work::case_page))
         .route("/work/cases/{id}/actions", post(work::act))
+        .route(
+            "/work/cases/{id}/documents/{file}",
+            get(crate::documents::document_pdf),
+        )
         .route("/work/notices", get(supervision::notices))
         .route("/work/notices/{id}/read", post(supervision::read_notice))
         .route("/supervision", get(supervision::list))
+        .route("/supervision/dashboard", get(dashboard::page))
         .route(
             "/supervision/rules",
             get(supervision::rules).post(supervision::save_rules),
@@ -66,6 +72,8 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::map_response(page_headers))
         .route("/static/site.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
+        .route("/static/dashboard.js", get(dashboard::script))
+        .route("/static/vendor/echarts.min.js", get(dashboard::echarts))
 }
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onewindow_core::DomainError;
-use onewindow_core::case::{Applicant, Channel, is_id_number, is_phone};
+use onewindow_core::case::{Applicant, CaseState, Channel, is_id_number, is_phone};
 use onewindow_core::catalog::{Guide, HandlingCategory, ItemStatus, Target, yuan};
 use onewindow_store::cases::NewCase;
 use onewindow_store::catalog::ServiceItem;
@@ -143,7 +143,7 @@ async fn home_page(
         per_page: Some(PER_PAGE),
     };
     let filter = item_query.filter(false)?;
-    let (items, total) = state.store.items(&filter).await?;
+    let (items, total) = crate::search::find_items(&state.search, &state.store, &filter).await?;
     let departments = state.store.departments().await?;
     let names: HashMap<i64, String> = departments.iter().map(|d| (d.id, d.name.clone())).collect();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
@@ -815,11 +815,19 @@ pub struct LookupParams {
     number: String,
     #[serde(default)]
     phone: String,
-    /// `withdraw`: the applicant withdraws the application shown.
+    /// `withdraw`: the applicant withdraws the application shown;
+    /// `resubmit`: resubmits it after the one-time supplement notice;
+    /// `rate`: rates the finished case.
     #[serde(default)]
     action: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    score: String,
+    #[serde(default)]
+    comment: String,
 }
 
 pub struct LookupResult {
@@ -833,6 +841,12 @@ pub struct LookupResult {
     pub outcome: Option<String>,
     /// Whether the applicant may still withdraw the application.
     pub can_withdraw: bool,
+    /// Whether the application waits for the supplement the notice asked.
+    pub can_resubmit: bool,
+    /// Finished and not rated yet: the rating form is shown.
+    pub can_rate: bool,
+    /// The rating given: grade and comment.
+    pub rating: Option<(String, String)>,
     pub timeline: Vec<TimelineEntry>,
 }
 
@@ -845,6 +859,10 @@ struct LookupPage {
     error: Option<String>,
     notice: Option<String>,
     result: Option<LookupResult>,
+    /// Why a rating was refused, and the comment typed.
+    rating_error: Option<String>,
+    comment: String,
+    grades: &'static [(u8, &'static str)],
 }
 
 fn lookup_page(state: &AppState, user_name: Option<String>, params: &LookupParams) -> LookupPage {
@@ -855,6 +873,9 @@ fn lookup_page(state: &AppState, user_name: Option<String>, params: &LookupParam
         error: None,
         notice: None,
         result: None,
+        rating_error: None,
+        comment: String::new(),
+        grades: &onewindow_core::rating::GRADES,
     }
 }
 
@@ -868,9 +889,7 @@ pub async fn lookup_form(
     // browser histories and logs.
     let params = LookupParams {
         number: params.number,
-        phone: String::new(),
-        action: String::new(),
-        reason: String::new(),
+        ..LookupParams::default()
     };
     render(
         StatusCode::OK,
@@ -909,15 +928,57 @@ pub async fn lookup(
                 page.notice = Some("申请已撤回。".into());
                 applied.case
             }
+            "resubmit" => {
+                let command = onewindow_core::case::Command::Resubmit {
+                    note: params.note.trim().chars().take(500).collect(),
+                };
+                let applied = crate::api::cases::run_applicant_command(
+                    &state,
+                    &page.number,
+                    &page.phone,
+                    command,
+                    None,
+                )
+                .await?;
+                page.notice = Some("补正材料已提交，窗口将重新审查您的申请。".into());
+                applied.case
+            }
+            "rate" => {
+                let score = params.score.trim().parse::<u8>().unwrap_or(0);
+                let rating = onewindow_core::rating::Rating {
+                    score,
+                    comment: params.comment.clone(),
+                };
+                let rated = state
+                    .store
+                    .rate_case(&page.number, &page.phone, rating, state.now())
+                    .await;
+                let case = state.store.lookup_case(&page.number, &page.phone).await?;
+                match rated {
+                    Ok(_) => page.notice = Some("感谢您的评价！".into()),
+                    Err(e) => {
+                        // The case is still shown, with why the rating was refused.
+                        page.rating_error = Some(ApiError::from(e).message);
+                        page.comment = params.comment.trim().chars().take(500).collect();
+                    }
+                }
+                case
+            }
             "" => state.store.lookup_case(&page.number, &page.phone).await?,
             _ => return Err(ApiError::invalid("action", "不支持的操作")),
         };
-        crate::api::cases::public_view(&state, &case).await
+        let rating = state.store.rating(case.id).await?;
+        let view = crate::api::cases::public_view(&state, &case).await?;
+        Ok::<_, ApiError>((view, rating))
     }
     .await;
     match result {
-        Ok(view) => {
+        Ok((view, rating)) => {
+            let finished = view.state == CaseState::Completed.key();
             page.result = Some(LookupResult {
+                can_resubmit: view.allowed_actions.iter().any(|a| a == "resubmit"),
+                can_rate: finished && rating.is_none(),
+                rating: rating.map(|r| (r.label, r.comment)),
                 number: view.number,
                 item_name: view.item_name,
                 department_name: view.department_name,

@@ -399,6 +399,8 @@ struct CasePage {
     failure: Option<(String, String)>,
     /// The supervision cards of the case.
     cards: Vec<super::supervision::CardRow>,
+    /// The printable documents (PDF) the case's history allows.
+    documents: Vec<crate::documents::DocumentLink>,
 }
 
 const DELIVERY_METHODS: [&str; 3] = ["窗口领取", "邮寄送达", "电子送达"];
@@ -955,6 +957,7 @@ async fn case_page_view(
         })
         .await?;
     Ok(CasePage {
+        documents: crate::documents::links(&case, view.events.iter().map(|e| e.action.as_str())),
         cards: cards
             .iter()
             .map(super::supervision::CardRow::from)
