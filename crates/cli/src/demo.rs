@@ -907,8 +907,12 @@ async fn run_plans(
         // Each case's commands of the day in their order; cases side by side.
         commands.sort();
         let mut by_case: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-        for &(_, p, e) in &commands {
+        let mut delivered = Vec::new();
+        for &(at, p, e) in &commands {
             by_case.entry(p).or_default().push(e);
+            if matches!(plans[p].events[e].1, Some(Command::Deliver { .. })) {
+                delivered.push((at, p));
+            }
         }
         let results: Vec<Vec<Result<(), onewindow_store::StoreError>>> =
             futures::stream::iter(by_case)
@@ -943,6 +947,31 @@ async fn run_plans(
             .supervise(evening, &[])
             .await
             .context("demo supervision tick")?;
+        // Most applicants rate the service once their case is done.
+        for (at, p) in delivered {
+            let Some(case_id) = case_ids[p] else { continue };
+            if !rng.random_bool(0.6) {
+                continue;
+            }
+            let roll = rng.random_range(0..100);
+            let (score, comment) = match roll {
+                0..62 => (5, ""),
+                62..88 => (4, "窗口工作人员耐心细致"),
+                88..97 => (3, "等候时间稍长"),
+                97..99 => (2, "材料要求没有一次说清楚，多跑了一趟"),
+                _ => (1, "办理时间超过承诺时限，也没有电话告知进度"),
+            };
+            let number = store.case(case_id).await?.number;
+            let rating = onewindow_core::rating::Rating {
+                score,
+                comment: comment.into(),
+            };
+            let at = (at + Span::new().hours(rng.random_range(1..30))).min(Timestamp::now());
+            // A case whose delivery did not go through is not rated.
+            let _ = store
+                .rate_case(&number, &plans[p].applicant.phone, rating, at)
+                .await;
+        }
         answer_cards(store, rng, posts, day, &mut revoked).await?;
     }
     Ok(failures)

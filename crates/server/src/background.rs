@@ -1,5 +1,5 @@
 //! What `serve` does besides answering requests: the supervision tick, the
-//! outbox sender and the calendar refresh, each a task that logs its
+//! outbox sender, the calendar refresh and building the search index, each a task that logs its
 //! failures and carries on (a failing gateway delays alerts, never loses
 //! them: they stay in the outbox).
 
@@ -43,6 +43,14 @@ const SEND_BATCH: i64 = 50;
 
 /// Starts the background tasks; they end with the runtime.
 pub fn spawn(state: AppState, senders: Arc<Senders>, intervals: Intervals) {
+    // The search index is built before the first visitor asks (the word
+    // dictionary loads once, a fraction of a second).
+    let warming = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warming.search.index(&warming.store).await {
+            tracing::warn!("cannot build the search index yet: {}", e.message);
+        }
+    });
     let wake = Arc::new(Notify::new());
     tokio::spawn(tick_loop(state.clone(), intervals.tick, wake.clone()));
     tokio::spawn(send_loop(state.clone(), senders, intervals.send_poll, wake));
