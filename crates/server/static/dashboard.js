@@ -59,6 +59,9 @@
       var v = path(data, el.getAttribute('data-key'));
       if (v !== undefined && v !== null) { el.textContent = String(v); }
     });
+    Array.prototype.forEach.call(root.querySelectorAll('[data-pct]'), function (el) {
+      el.textContent = rateText(path(data, el.getAttribute('data-pct')));
+    });
     Array.prototype.forEach.call(root.querySelectorAll('[data-rate]'), function (el) {
       el.textContent = '按时率 ' + rateText(path(data, el.getAttribute('data-rate')));
     });
@@ -76,7 +79,8 @@
           cell('td', link(d.links.overdue, d.overdue, d.overdue > 0 ? 'remaining remaining-overdue' : '')),
           cell('td', link(d.links.warnings, m.warnings)),
           cell('td', link(d.links.yellow, m.yellow)),
-          cell('td', link(d.links.red, m.red))
+          cell('td', link(d.links.red, m.red)),
+          cell('td', rateText(m.satisfaction_rate))
         ];
       }));
     }
@@ -180,7 +184,9 @@
         tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, confine: true },
         xAxis: { type: 'value', minInterval: 1, position: 'top' },
         yAxis: { type: 'category', data: rows.map(function (d) { return d.department_name; }),
-          axisLabel: { width: small ? 96 : 180, overflow: 'truncate', fontSize: small ? 11 : 12 } },
+          axisLabel: { width: small ? 96 : 180, overflow: 'truncate', fontSize: small ? 11 : 12,
+            // On a phone the county's name in front (衡山县…) leaves room for the rest.
+            formatter: function (name) { return small ? name.replace(/^[^县]{2,4}县/, '') : name; } } },
         series: [series('预警', 'warnings', COLORS.warning), series('黄牌', 'yellow', COLORS.yellow),
           series('红牌', 'red', COLORS.red)]
       });

@@ -9,6 +9,9 @@
 //! reads its rows once and counts them per month with
 //! `COUNT(CASE WHEN … THEN 1 END)` columns.
 //!
+//! Satisfaction is the share of applicants' ratings (好差评) of 3 (基本满意)
+//! or better among those given in the period.
+//!
 //! A completed case counts as on time unless it holds a yellow card for its
 //! promised limit (`case_promised`, not a mere warning) that was not revoked —
 //! the supervision's own judgement, as in the per-department figures of
@@ -40,6 +43,10 @@ pub struct Figures {
     pub warnings: i64,
     pub yellow: i64,
     pub red: i64,
+    /// Applicants' ratings (好差评) given in the period.
+    pub rated: i64,
+    /// Of those, rated 3 (基本满意) or better.
+    pub satisfied: i64,
 }
 
 impl Figures {
@@ -47,6 +54,11 @@ impl Figures {
     pub fn on_time_rate(&self) -> Option<f64> {
         (self.completed > 0)
             .then(|| (self.completed_on_time as f64) * 100.0 / (self.completed as f64))
+    }
+
+    /// Satisfied per rated, in percent; none without ratings.
+    pub fn satisfaction_rate(&self) -> Option<f64> {
+        (self.rated > 0).then(|| (self.satisfied as f64) * 100.0 / (self.rated as f64))
     }
 
     /// Yellow and red cards and warnings together.
@@ -61,6 +73,8 @@ impl Figures {
         self.warnings += other.warnings;
         self.yellow += other.yellow;
         self.red += other.red;
+        self.rated += other.rated;
+        self.satisfied += other.satisfied;
     }
 
     fn is_empty(&self) -> bool {
@@ -351,6 +365,33 @@ impl Store {
                 if let Some(slot) = level_slot(&mut d.months[m], &level) {
                     *slot = n;
                 }
+            }
+        }
+
+        // Ratings by the instant they were given; 3 (基本满意) and up satisfy.
+        let sql = format!(
+            "SELECT c.department_id AS department_id, {}, {} FROM ratings r \
+             JOIN cases c ON c.id = r.case_id \
+             WHERE r.rated_at >= $1 AND r.rated_at < $13 GROUP BY c.department_id",
+            period_columns("r.rated_at", "1 = 1", "v"),
+            period_columns("r.rated_at", "r.score >= 3", "s")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for bound in &instants {
+            query = query.bind(*bound);
+        }
+        for row in query.fetch_all(self.pool()).await? {
+            let Some(i) = index(&departments, row.try_get("department_id")?) else {
+                continue;
+            };
+            let (rated, rated_today) = period_counts(&row, "v")?;
+            let (satisfied, satisfied_today) = period_counts(&row, "s")?;
+            let d = &mut departments[i];
+            d.today.rated = rated_today;
+            d.today.satisfied = satisfied_today;
+            for m in 0..MONTHS {
+                d.months[m].rated = rated[m];
+                d.months[m].satisfied = satisfied[m];
             }
         }
 

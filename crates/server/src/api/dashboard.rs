@@ -3,8 +3,9 @@
 //! `/supervision/dashboard` renders the same view and its script fetches this
 //! every minute.
 //!
-//! Complaints and satisfaction ratings have no module yet: they are `null`
-//! (暂未接入), never made up.
+//! Satisfaction comes from the applicants' ratings (好差评): the share rated
+//! 基本满意 or better. Complaints have no module yet: `null` (暂未接入), never
+//! made up.
 
 use axum::extract::State;
 use onewindow_core::calendar::civil_date;
@@ -43,6 +44,10 @@ pub struct FiguresView {
     pub warnings: i64,
     pub yellow: i64,
     pub red: i64,
+    /// Applicants' ratings given in the period.
+    pub rated: i64,
+    /// Percent of ratings 基本满意 (3) or better, one decimal; null without ratings.
+    pub satisfaction_rate: Option<f64>,
 }
 
 impl From<&Figures> for FiguresView {
@@ -55,6 +60,8 @@ impl From<&Figures> for FiguresView {
             warnings: f.warnings,
             yellow: f.yellow,
             red: f.red,
+            rated: f.rated,
+            satisfaction_rate: f.satisfaction_rate().map(|r| (r * 10.0).round() / 10.0),
         }
     }
 }
@@ -135,8 +142,6 @@ pub struct DashboardView {
     pub overdue: i64,
     /// Complaints: no module yet, always null (暂未接入).
     pub complaints: Option<i64>,
-    /// Satisfaction rate: no ratings yet, always null (暂未接入).
-    pub satisfaction: Option<f64>,
     /// Lists behind today's numbers.
     pub today_links: DrillLinks,
     /// Lists behind this month's numbers.
@@ -185,7 +190,6 @@ impl DashboardView {
             month: (&board.month()).into(),
             overdue: board.overdue(),
             complaints: None,
-            satisfaction: None,
             today_links: DrillLinks::new(None, &date, &date),
             month_links: DrillLinks::new(None, &month_start, &date),
             months: board

@@ -49,6 +49,8 @@ pub async fn echarts() -> Response {
 /// One figure of the tiles: `key` is its path in the JSON the script reads.
 pub struct Tile {
     pub key: String,
+    /// The JSON path of a percentage the value shows instead.
+    pub pct_key: String,
     pub label: &'static str,
     pub value: String,
     pub link: Option<String>,
@@ -73,6 +75,7 @@ pub struct RankRow {
     pub warnings: i64,
     pub yellow: i64,
     pub red: i64,
+    pub satisfaction: String,
     pub cases_link: String,
     pub overdue_link: String,
     pub warnings_link: String,
@@ -137,6 +140,7 @@ fn tiles(
     let key = |k: &str| format!("{prefix}.{k}");
     let mut tiles = vec![
         Tile {
+            pct_key: String::new(),
             key: key("received"),
             label: "受理",
             value: f.received.to_string(),
@@ -146,6 +150,7 @@ fn tiles(
             tone: "plain",
         },
         Tile {
+            pct_key: String::new(),
             key: key("completed"),
             label: "办结",
             value: f.completed.to_string(),
@@ -155,6 +160,7 @@ fn tiles(
             tone: "plain",
         },
         Tile {
+            pct_key: String::new(),
             key: key("completed_on_time"),
             label: "按时办结",
             value: f.completed_on_time.to_string(),
@@ -166,6 +172,7 @@ fn tiles(
     ];
     if let Some(overdue) = overdue {
         tiles.push(Tile {
+            pct_key: String::new(),
             key: "overdue".into(),
             label: "逾期未办结",
             value: overdue.to_string(),
@@ -177,6 +184,7 @@ fn tiles(
     }
     tiles.extend([
         Tile {
+            pct_key: String::new(),
             key: key("warnings"),
             label: "预警",
             value: f.warnings.to_string(),
@@ -186,6 +194,7 @@ fn tiles(
             tone: "soon",
         },
         Tile {
+            pct_key: String::new(),
             key: key("yellow"),
             label: "黄牌",
             value: f.yellow.to_string(),
@@ -195,6 +204,7 @@ fn tiles(
             tone: "yellow",
         },
         Tile {
+            pct_key: String::new(),
             key: key("red"),
             label: "红牌",
             value: f.red.to_string(),
@@ -204,6 +214,7 @@ fn tiles(
             tone: "overdue",
         },
         Tile {
+            pct_key: String::new(),
             key: String::new(),
             label: "投诉",
             value: "—".into(),
@@ -213,13 +224,14 @@ fn tiles(
             tone: "muted",
         },
         Tile {
+            pct_key: format!("{prefix}.satisfaction_rate"),
             key: String::new(),
             label: "满意度",
-            value: "—".into(),
+            value: rate_text(f.satisfaction_rate),
             link: None,
-            sub: NOT_CONNECTED.into(),
+            sub: "评价为基本满意及以上".into(),
             rate_key: String::new(),
-            tone: "muted",
+            tone: "good",
         },
     ]);
     tiles
@@ -285,6 +297,7 @@ fn build(state: &AppState, name: String, asked: &str, view: &DashboardView) -> D
                 warnings: d.month.warnings,
                 yellow: d.month.yellow,
                 red: d.month.red,
+                satisfaction: rate_text(d.month.satisfaction_rate),
                 cases_link: d.links.cases.clone(),
                 overdue_link: d.links.overdue.clone(),
                 warnings_link: d.links.warnings.clone(),
