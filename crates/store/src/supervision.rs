@@ -1066,11 +1066,9 @@ pub(crate) async fn write_object_deadlines(
         })
         .collect();
     let rows = serde_json::to_string(&rows).map_err(StoreError::backend)?;
-    let field = |name: &str| match backend {
-        Backend::Sqlite => format!("j.value->>'{name}'"),
-        Backend::Postgres => format!("j.{name}"),
-    };
-    for sql in crate::clock::upsert_sql(backend, &field("region"), "$1", &field("object"), "true") {
+    // The rows' own region and object, as columns of `upsert_sql`'s rows `j`.
+    let j = JsonRows::new(backend, "$1", "j", &[]);
+    for sql in crate::clock::upsert_sql(backend, &j.col("region"), "$1", &j.col("object"), "true") {
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&rows)
             .execute(&mut *conn)
