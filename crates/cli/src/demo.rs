@@ -743,6 +743,7 @@ async fn answer_cards(
     store: &Store,
     rng: &mut ChaCha8Rng,
     posts: &Posts,
+    staff: &[onewindow_store::staff::StaffMember],
     day: Date,
     revoked: &mut bool,
 ) -> anyhow::Result<()> {
@@ -750,7 +751,6 @@ async fn answer_cards(
     if day >= civil_date(Timestamp::now()) - Span::new().days(7) {
         return Ok(());
     }
-    let staff = store.staff(None).await?;
     let Some(supervisor) = staff.iter().find(|s| s.login == "jiancha") else {
         return Ok(());
     };
@@ -865,6 +865,7 @@ async fn run_plans(
     rng: &mut ChaCha8Rng,
 ) -> anyhow::Result<std::collections::BTreeMap<String, usize>> {
     let mut revoked = false;
+    let staff = store.staff(None).await?;
     let mut by_day: std::collections::BTreeMap<Date, DayPlan> = Default::default();
     for (p, plan) in plans.iter().enumerate() {
         for (e, (at, command)) in plan.events.iter().enumerate() {
@@ -972,7 +973,7 @@ async fn run_plans(
                 .rate_case(&number, &plans[p].applicant.phone, rating, at)
                 .await;
         }
-        answer_cards(store, rng, posts, day, &mut revoked).await?;
+        answer_cards(store, rng, posts, &staff, day, &mut revoked).await?;
     }
     Ok(failures)
 }

@@ -25,6 +25,12 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 3] = [Level::Warning, Level::Yellow, Level::Red];
+
+    pub fn parse(key: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.key() == key)
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Level::Warning => "warning",

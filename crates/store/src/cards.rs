@@ -128,12 +128,7 @@ fn card_from(row: &AnyRow) -> Result<CardRecord, StoreError> {
         condition: row.try_get("condition")?,
         deadline_kind: row.try_get("deadline_kind")?,
         breach: row.try_get("breach")?,
-        level: match level.as_str() {
-            "warning" => Level::Warning,
-            "yellow" => Level::Yellow,
-            "red" => Level::Red,
-            _ => return Err(bad("level", &level)),
-        },
+        level: Level::parse(&level).ok_or_else(|| bad("level", &level))?,
         title: row.try_get("title")?,
         case_id: row.try_get("case_id")?,
         case_number: row.try_get("case_number")?,
@@ -359,11 +354,7 @@ impl Store {
         }
         let staff_id = member.id;
         let backend = self.backend();
-        let regions = self.department_regions().await?;
-        let region = regions
-            .get(&card.department_id)
-            .cloned()
-            .unwrap_or_default();
+        let region = self.department(card.department_id).await?.region_code;
         let calendar = self.calendar_for(&region);
         let rules = self.supervision_rules().await?;
         let version = card.version;
@@ -588,14 +579,15 @@ impl Store {
             .collect()
     }
 
-    /// Marks a notice read (签收). The first time someone of the department
-    /// reads a card's notice, the card counts as notified.
+    /// Marks a notice read (签收) and returns the card it is about. The
+    /// first time someone of the department reads a card's notice, the card
+    /// counts as notified.
     pub async fn read_notice(
         &self,
         staff_id: i64,
         notice_id: i64,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         self.write(move |conn| {
             Box::pin(async move {
                 let row = sqlx::query(
@@ -608,10 +600,11 @@ impl Store {
                 .fetch_optional(&mut *conn)
                 .await?
                 .ok_or(StoreError::not_found("notice"))?;
-                if let Some(card_id) = row.try_get::<Option<i64>, _>("card_id")? {
+                let card_id = row.try_get::<Option<i64>, _>("card_id")?;
+                if let Some(card_id) = card_id {
                     mark_notified(conn, card_id, Some(staff_id), "站内消息已签收", now).await?;
                 }
-                Ok(())
+                Ok(card_id)
             })
         })
         .await

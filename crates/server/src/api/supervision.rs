@@ -194,15 +194,12 @@ pub struct CardQuery {
 }
 
 fn parse_level(value: &str) -> Result<Level, ApiError> {
-    match value.trim() {
-        "warning" => Ok(Level::Warning),
-        "yellow" => Ok(Level::Yellow),
-        "red" => Ok(Level::Red),
-        other => Err(ApiError::invalid(
+    Level::parse(value.trim()).ok_or_else(|| {
+        ApiError::invalid(
             "level",
-            format!("级别须为 warning（预警）、yellow（黄牌）或 red（红牌）：{other}"),
-        )),
-    }
+            format!("级别须为 warning（预警）、yellow（黄牌）或 red（红牌）：{value}"),
+        )
+    })
 }
 
 impl CardQuery {

@@ -623,16 +623,9 @@ pub async fn read_notice(
         Ok(id) => id,
         Err(e) => return error_page(&state, Some(member.name.clone()), &e),
     };
-    let notices = match state.store.notices(member.id, 500).await {
-        Ok(n) => n,
-        Err(e) => return error_page(&state, Some(member.name.clone()), &e.into()),
-    };
-    let card = notices.iter().find(|n| n.id == id).and_then(|n| n.card_id);
     match state.store.read_notice(member.id, id, state.now()).await {
-        Ok(()) => match card {
-            Some(card) => see_other(&format!("/supervision/cards/{card}")),
-            None => see_other("/work/notices"),
-        },
+        Ok(Some(card)) => see_other(&format!("/supervision/cards/{card}")),
+        Ok(None) => see_other("/work/notices"),
         Err(e) => error_page(&state, Some(member.name.clone()), &e.into()),
     }
 }
@@ -868,13 +861,13 @@ fn recipient_key(r: Recipient) -> &'static str {
     }
 }
 
+/// A level chosen in the form; blank: not watched.
 fn parse_level(field: &str, value: &str) -> Result<Option<Level>, ApiError> {
     match value.trim() {
         "" => Ok(None),
-        "warning" => Ok(Some(Level::Warning)),
-        "yellow" => Ok(Some(Level::Yellow)),
-        "red" => Ok(Some(Level::Red)),
-        other => Err(ApiError::invalid(field, format!("没有这种级别：{other}"))),
+        other => Level::parse(other)
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid(field, format!("没有这种级别：{other}"))),
     }
 }
 
