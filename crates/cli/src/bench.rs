@@ -153,6 +153,7 @@ fn bench_guide() -> Guide {
         complaint_phone: "12345".into(),
         aliases: vec![],
         life_events: vec![],
+        form_fields: vec![],
     }
 }
 

@@ -11,6 +11,7 @@ use anyhow::Context;
 use futures::StreamExt;
 use jiff::civil::{Date, Time};
 use jiff::{Span, Timestamp};
+use onewindow_core::appointment::{BookingRequest, SLOTS, bookable_days};
 use onewindow_core::calendar::TimeLimit;
 use onewindow_core::calendar::{ChinaCalendar, WorkCalendar, china_zone, civil_date};
 use onewindow_core::card::CardCommand;
@@ -19,7 +20,8 @@ use onewindow_core::case::{
     default_rights_notice,
 };
 use onewindow_core::catalog::{
-    Fee, Guide, HandlingCategory, ItemStatus, ItemType, Material, RegionLevel, Step, Target,
+    Fee, FieldKind, FormField, Guide, HandlingCategory, ItemStatus, ItemType, Material,
+    RegionLevel, Step, Target,
 };
 use onewindow_core::staff::Role;
 use onewindow_core::supervision::Level;
@@ -27,6 +29,7 @@ use onewindow_store::Store;
 use onewindow_store::cards::CardFilter;
 use onewindow_store::cases::{NewCase, Who};
 use onewindow_store::catalog::ServiceItem;
+use onewindow_store::portal::NewAnnouncement;
 use onewindow_store::staff::{NewDepartment, NewStaff, hash_password};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -78,6 +81,8 @@ struct DemoItem {
     steps: Vec<Step>,
     aliases: Vec<String>,
     life_events: Vec<String>,
+    #[serde(default)]
+    form_fields: Vec<FormField>,
 }
 
 #[derive(Deserialize)]
@@ -361,6 +366,7 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
                 complaint_phone: "0734-12345（县政务服务便民热线）".into(),
                 aliases: item.aliases.clone(),
                 life_events: item.life_events.clone(),
+                form_fields: item.form_fields.clone(),
             };
             let created = store
                 .create_item(actor.clone(), department.id, guide, setup_at)
@@ -403,6 +409,16 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
         }
     }
 
+    let (announcements, appointments) = portal_content(
+        store,
+        &published,
+        &catalog.region.code,
+        hall.id,
+        &mut rng,
+        now,
+    )
+    .await?;
+
     let mut report = String::new();
     writeln!(
         report,
@@ -444,6 +460,10 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
         writeln!(report, "（{count}个计划操作未能执行，已跳过：{reason}）")?;
     }
     writeln!(report, "今日缺岗（由B角代办）：{}", absent.join("，"))?;
+    writeln!(
+        report,
+        "通知公告{announcements}条；今后10个工作日已有窗口预约{appointments}个。"
+    )?;
     writeln!(report, "演示账号（密码均为 {DEMO_PASSWORD}）：")?;
     for (login, who, department) in &posts.logins {
         writeln!(report, "  {login:<12} {who} — {department}")?;
@@ -453,6 +473,156 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
         "  其他部门账号为“部门编码_岗位A/B”，如 rsj_cka（人社局窗口A角）、zrzyj_spa（自然资源局审批A角）。"
     )?;
     Ok(report)
+}
+
+/// The hall's announcements, as a county hall publishes them.
+const ANNOUNCEMENTS: [(i64, bool, &str, &str); 5] = [
+    (
+        2,
+        true,
+        "关于元旦期间政务服务中心工作安排的通知",
+        "根据国务院办公厅关于节假日安排的通知，元旦放假期间县政务服务中心窗口暂停对外服务，节后第一个工作日恢复正常办公。\n\n放假期间，网上办事大厅正常受理申请，办件在节后依次办理；急需办理的，可拨打政务服务便民热线12345预约。\n\n特此通知。",
+    ),
+    (
+        9,
+        false,
+        "县政务服务中心推行“一件事一次办”的公告",
+        "为进一步优化营商环境，自即日起，县政务服务中心对开办企业、开饭店、新生儿出生、退休等高频“一件事”实行一次告知、一表申请、一窗受理、一次办结。\n\n办事群众可在本网“按主题办事”栏目查看相关事项的办事指南，也可到政务服务中心一楼综合服务区咨询。",
+    ),
+    (
+        18,
+        false,
+        "关于开通窗口预约办理服务的通知",
+        "即日起，县政务服务中心各部门窗口开通网上预约服务。办事群众可在事项办事指南页面点击“预约办理”，选择今后10个工作日内的时段；按预约时段到窗口出示预约号，即可优先办理。\n\n不能按时前来的，请在预约日前一天通过“预约查询”取消预约。",
+    ),
+    (
+        33,
+        false,
+        "不动产登记窗口延时服务的公告",
+        "为方便上班族办事，不动产登记窗口每周三延时服务至18:30，提供抵押登记、预告登记、查询等业务的受理。",
+    ),
+    (
+        47,
+        false,
+        "关于公布县级政务服务事项目录（2026年版）的公告",
+        "经县人民政府审定，现将《衡山县政务服务事项目录（2026年版）》予以公布，各事项的办事指南已在本网同步更新。目录实行动态调整，事项变化情况将及时公告。",
+    ),
+];
+
+/// Publishes the hall's announcements and books the coming days' window
+/// visits; returns how many of each.
+async fn portal_content(
+    store: &Store,
+    published: &[&ServiceItem],
+    region: &str,
+    hall_id: i64,
+    rng: &mut ChaCha8Rng,
+    now: Timestamp,
+) -> anyhow::Result<(usize, usize)> {
+    let admin = store
+        .staff(Some(hall_id))
+        .await?
+        .into_iter()
+        .find(|m| m.login == "admin")
+        .context("the demo administrator")?;
+    for (days_ago, pinned, title, body) in ANNOUNCEMENTS {
+        let at = now.checked_sub(jiff::SignedDuration::from_hours(24 * days_ago))?;
+        store
+            .publish_announcement(
+                "system:demo".into(),
+                admin.id,
+                NewAnnouncement {
+                    title: title.into(),
+                    body: body.into(),
+                    pinned,
+                },
+                at,
+            )
+            .await?;
+    }
+    let calendar = store.calendar_for(region);
+    let today = civil_date(now);
+    let mut booked = 0;
+    for day in bookable_days(&*calendar, today) {
+        for _ in 0..rng.random_range(4..9) {
+            let item = published[rng.random_range(0..published.len())];
+            let slot = SLOTS[rng.random_range(0..SLOTS.len())];
+            let request = BookingRequest {
+                day: day.to_string(),
+                slot: slot.key.into(),
+                name: person_name(rng),
+                phone: mobile(rng),
+                note: String::new(),
+            };
+            let Ok(booking) = request.check(&*calendar, today) else {
+                continue;
+            };
+            // A full slot is skipped, as a person would pick another.
+            if store
+                .book_appointment(item.id, booking, 4, now)
+                .await
+                .is_ok()
+            {
+                booked += 1;
+            }
+        }
+    }
+    Ok((ANNOUNCEMENTS.len(), booked))
+}
+
+/// Plausible values of an item's form fields (every required one, about
+/// half of the others), as an applicant fills them in on `day`.
+fn form_values(
+    rng: &mut ChaCha8Rng,
+    fields: &[FormField],
+    day: Date,
+) -> serde_json::Map<String, serde_json::Value> {
+    const ROADS: [&str; 6] = ["衡山大道", "解放路", "沿河路", "建设路", "人民路", "紫金路"];
+    const TOWNS: [&str; 5] = ["开云镇", "店门镇", "白果镇", "萱洲镇", "长江镇"];
+    let mut values = serde_json::Map::new();
+    for f in fields {
+        if !f.required && rng.random_bool(0.5) {
+            continue;
+        }
+        let label = f.label.as_str();
+        let has = |words: &[&str]| words.iter().any(|w| label.contains(w));
+        let value = match f.kind {
+            FieldKind::Choice => match f.options.len() {
+                0 => continue,
+                n => f.options[rng.random_range(0..n)].clone(),
+            },
+            FieldKind::Number => rng.random_range(1..300).to_string(),
+            FieldKind::Date => day
+                .checked_sub(Span::new().days(rng.random_range(1..365)))
+                .unwrap_or(day)
+                .to_string(),
+            FieldKind::Phone => mobile(rng),
+            FieldKind::IdNumber => id_number(rng),
+            FieldKind::LongText => "详见所附申请材料。".to_string(),
+            FieldKind::Text if has(&["地址", "住所", "坐落", "地点", "位置", "场所"]) =>
+            {
+                format!(
+                    "衡山县{}{}{}号",
+                    TOWNS[rng.random_range(0..TOWNS.len())],
+                    ROADS[rng.random_range(0..ROADS.len())],
+                    rng.random_range(1..300)
+                )
+            }
+            FieldKind::Text if has(&["信用代码"]) => {
+                format!("91430423MA4L{:06}", rng.random_range(0..1_000_000))
+            }
+            FieldKind::Text if has(&["姓名", "负责人", "代表人"]) => person_name(rng),
+            FieldKind::Text if has(&["编号", "证号", "号码", "代号"]) => {
+                format!("{:010}", rng.random_range(0..10_000_000_000u64))
+            }
+            FieldKind::Text if has(&["名称"]) => {
+                COMPANIES[rng.random_range(0..COMPANIES.len())].to_string()
+            }
+            FieldKind::Text => "详见申请材料".to_string(),
+        };
+        values.insert(f.key.clone(), value.into());
+    }
+    values
 }
 
 fn short_name(name: &str) -> &str {
@@ -534,7 +704,12 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
     } else {
         submitted
     };
-    let form = serde_json::json!({ "申请事项说明": format!("申请办理{}", item.guide.name) });
+    let mut form = form_values(rng, &item.guide.form_fields, day);
+    form.insert(
+        "description".into(),
+        format!("申请办理{}", item.guide.name).into(),
+    );
+    let form = serde_json::Value::Object(form);
     let mut events: Vec<(Timestamp, Option<Command>)> = vec![(submitted, None)];
     let mut t = submitted;
     let g = &item.guide;

@@ -14,7 +14,7 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use onewindow_store::{Store, StoreOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_onewindow");
-const SHEETS: [&str; 4] = ["事项", "申请材料", "收费", "办理环节"];
+const SHEETS: [&str; 5] = ["事项", "申请材料", "收费", "办理环节", "表单字段"];
 const DEMO_PASSWORD: &str = "demo1234";
 
 /// What a finished command left behind.
@@ -970,6 +970,15 @@ const FEE_HEADERS: [&str; 6] = [
     "收费依据",
 ];
 const STEP_HEADERS: [&str; 4] = ["事项编码", "环节名称", "岗位", "环节时限（工作日）"];
+const FORM_FIELD_HEADERS: [&str; 7] = [
+    "事项编码",
+    "字段标识",
+    "字段名称",
+    "类型",
+    "是否必填",
+    "选项",
+    "填写说明",
+];
 
 /// A workbook of the export's layout: the given sheets with their header
 /// rows, and the extra cells.
@@ -981,6 +990,7 @@ fn template(sheets: &[&str], extra: &[(&str, (u32, u32), &str)]) -> Vec<(String,
                 "事项" => &ITEM_HEADERS,
                 "申请材料" => &MATERIAL_HEADERS,
                 "收费" => &FEE_HEADERS,
+                "表单字段" => &FORM_FIELD_HEADERS,
                 _ => &STEP_HEADERS,
             };
             let mut cells: Cells = headers

@@ -97,6 +97,105 @@ pub struct Material {
     pub sample_file: Option<i64>,
 }
 
+keyed_enum!(
+    /// The kind of an item-specific field of the application form.
+    FieldKind {
+        Text = "text", "文本";
+        LongText = "long_text", "多行文本";
+        Number = "number", "数字";
+        Date = "date", "日期";
+        Phone = "phone", "电话号码";
+        IdNumber = "id_number", "身份证号码";
+        Choice = "choice", "选项";
+    }
+);
+
+/// A field the item's application form asks for besides the applicant's
+/// identity (e.g. the shop's address, the business scope, the date of birth).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormField {
+    /// Stable key of the value in the case's form data (ASCII, snake_case).
+    pub key: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// The choices of a `Choice` field.
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// A short help text shown under the field.
+    #[serde(default)]
+    pub hint: String,
+}
+
+impl FormField {
+    /// Longest value accepted, in characters.
+    pub fn max_chars(&self) -> usize {
+        match self.kind {
+            FieldKind::LongText => 2000,
+            _ => 200,
+        }
+    }
+
+    /// Checks one submitted value; an empty optional value is fine.
+    pub fn check(&self, value: &str) -> Result<(), String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return if self.required {
+                Err(format!("请填写{}", self.label))
+            } else {
+                Ok(())
+            };
+        }
+        if value.chars().count() > self.max_chars() {
+            return Err(format!("{}不得超过{}字", self.label, self.max_chars()));
+        }
+        let ok = match self.kind {
+            FieldKind::Text | FieldKind::LongText => true,
+            FieldKind::Number => value.parse::<f64>().is_ok_and(|n| n.is_finite()),
+            FieldKind::Date => value.parse::<jiff::civil::Date>().is_ok(),
+            FieldKind::Phone => crate::case::is_phone(value),
+            FieldKind::IdNumber => crate::case::is_id_number(value),
+            FieldKind::Choice => self.options.iter().any(|o| o == value),
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(match self.kind {
+            FieldKind::Number => format!("{}须填写数字", self.label),
+            FieldKind::Date => format!("{}须为日期，格式如2026-01-31", self.label),
+            FieldKind::Phone => format!("{}不是有效的电话号码", self.label),
+            FieldKind::IdNumber => format!("{}不是有效的18位身份证号码", self.label),
+            _ => format!("{}须从所列选项中选择", self.label),
+        })
+    }
+}
+
+/// Checks the values of an item's form fields, as submitted under their keys;
+/// returns the form data to keep with the case (trimmed, empty values left
+/// out) or every problem at once, each named `form.<key>`.
+pub fn check_form<'a>(
+    fields: &[FormField],
+    value_of: impl Fn(&str) -> Option<&'a str>,
+) -> Result<serde_json::Map<String, serde_json::Value>, Vec<FieldError>> {
+    let mut data = serde_json::Map::new();
+    let mut errors = Vec::new();
+    for field in fields {
+        let value = value_of(&field.key).unwrap_or("").trim();
+        match field.check(value) {
+            Ok(()) if !value.is_empty() => {
+                data.insert(field.key.clone(), value.into());
+            }
+            Ok(()) => {}
+            Err(message) => errors.push(FieldError::new(format!("form.{}", field.key), message)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(data)
+    } else {
+        Err(errors)
+    }
+}
+
 /// A fee of the item (R12.1). Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fee {
@@ -145,6 +244,9 @@ pub struct Guide {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub life_events: Vec<String>,
+    /// Item-specific fields of the application form, in the order shown.
+    #[serde(default)]
+    pub form_fields: Vec<FormField>,
 }
 
 impl Guide {
@@ -221,6 +323,37 @@ impl Guide {
                 errors.push(FieldError::new(
                     format!("steps[{i}].role"),
                     "环节岗位只能是承办、审核或批准",
+                ));
+            }
+        }
+        for (i, f) in self.form_fields.iter().enumerate() {
+            let key_ok = !f.key.is_empty()
+                && f.key.len() <= 40
+                && f.key.starts_with(|c: char| c.is_ascii_lowercase())
+                && f.key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !key_ok {
+                errors.push(FieldError::new(
+                    format!("form_fields[{i}].key"),
+                    "表单字段标识须以小写英文字母开头，只含小写字母、数字和下划线，不超过40个字符",
+                ));
+            } else if self.form_fields[..i].iter().any(|g| g.key == f.key) {
+                errors.push(FieldError::new(
+                    format!("form_fields[{i}].key"),
+                    format!("表单字段标识“{}”重复", f.key),
+                ));
+            }
+            if f.label.trim().is_empty() {
+                errors.push(FieldError::new(
+                    format!("form_fields[{i}].label"),
+                    "表单字段名称不能为空",
+                ));
+            }
+            if f.kind == FieldKind::Choice && f.options.iter().all(|o| o.trim().is_empty()) {
+                errors.push(FieldError::new(
+                    format!("form_fields[{i}].options"),
+                    "选项类字段须列出至少一个选项",
                 ));
             }
         }
@@ -344,7 +477,116 @@ pub(crate) mod tests {
             complaint_phone: "0734-12345".into(),
             aliases: vec![],
             life_events: vec![],
+            form_fields: vec![
+                FormField {
+                    key: "shop_address".into(),
+                    label: "经营场所地址".into(),
+                    kind: FieldKind::Text,
+                    required: true,
+                    options: vec![],
+                    hint: String::new(),
+                },
+                FormField {
+                    key: "main_format".into(),
+                    label: "主体业态".into(),
+                    kind: FieldKind::Choice,
+                    required: true,
+                    options: vec!["食品销售经营者".into(), "餐饮服务经营者".into()],
+                    hint: String::new(),
+                },
+                FormField {
+                    key: "area".into(),
+                    label: "经营面积（平方米）".into(),
+                    kind: FieldKind::Number,
+                    required: false,
+                    options: vec![],
+                    hint: String::new(),
+                },
+            ],
         }
+    }
+
+    #[test]
+    fn form_fields_check_every_value_and_report_all_problems() {
+        let guide = sample_guide();
+        let values = |pairs: &'static [(&'static str, &'static str)]| {
+            move |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        };
+        let data = check_form(
+            &guide.form_fields,
+            values(&[
+                ("shop_address", " 开云镇解放路12号 "),
+                ("main_format", "餐饮服务经营者"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(data["shop_address"], "开云镇解放路12号");
+        assert!(
+            !data.contains_key("area"),
+            "an empty optional value is left out"
+        );
+
+        let errors = check_form(
+            &guide.form_fields,
+            values(&[("main_format", "小卖部"), ("area", "一百")]),
+        )
+        .unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["form.shop_address", "form.main_format", "form.area"]
+        );
+        assert_eq!(errors[0].message, "请填写经营场所地址");
+        assert_eq!(errors[2].message, "经营面积（平方米）须填写数字");
+    }
+
+    #[test]
+    fn form_field_definitions_are_checked() {
+        let mut guide = sample_guide();
+        guide.form_fields[1].key = "shop_address".into();
+        guide.form_fields[2].options.clear();
+        guide.form_fields[2].kind = FieldKind::Choice;
+        guide.form_fields[0].label = " ".into();
+        let errors = guide.validate().unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "form_fields[0].label",
+                "form_fields[1].key",
+                "form_fields[2].options"
+            ]
+        );
+        guide.form_fields[0].key = "Shop Address".into();
+        assert!(guide.validate().unwrap_err()[0].field == "form_fields[0].key");
+    }
+
+    #[test]
+    fn dates_ids_and_phones_in_form_fields() {
+        let field = |kind| FormField {
+            key: "x".into(),
+            label: "字段".into(),
+            kind,
+            required: false,
+            options: vec![],
+            hint: String::new(),
+        };
+        assert!(field(FieldKind::Date).check("2026-02-29").is_err());
+        assert!(field(FieldKind::Date).check("2028-02-29").is_ok());
+        assert!(
+            field(FieldKind::IdNumber)
+                .check("11010519491231002X")
+                .is_ok()
+        );
+        assert!(
+            field(FieldKind::IdNumber)
+                .check("110105194912310021")
+                .is_err()
+        );
+        assert!(field(FieldKind::Phone).check("13807340001").is_ok());
+        assert!(field(FieldKind::Number).check("NaN").is_err());
+        assert!(field(FieldKind::LongText).check(&"字".repeat(2000)).is_ok());
+        assert!(field(FieldKind::Text).check(&"字".repeat(201)).is_err());
     }
 
     #[test]

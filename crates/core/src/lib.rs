@@ -2,6 +2,7 @@
 //! supervision. Nothing here reads a clock, a file or a database: the current
 //! time and the calendar are arguments, so every rule is reproducible in a test.
 
+pub mod appointment;
 pub mod audit;
 pub mod calendar;
 pub mod card;

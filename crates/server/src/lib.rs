@@ -39,6 +39,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// The channels alerts go out on besides in-app notices.
     pub alerts: alerts::AlertConfig,
+    /// Visits a department's window takes per appointment slot.
+    pub appointment_capacity: u32,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             session_hours: 12,
             secure_cookies: false,
             alerts: alerts::AlertConfig::default(),
+            appointment_capacity: 4,
         }
     }
 }

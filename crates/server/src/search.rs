@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant};
 
-use onewindow_core::catalog::ItemStatus;
+use onewindow_core::catalog::{Guide, ItemStatus, Target};
 use onewindow_store::Store;
 use onewindow_store::catalog::{ItemFilter, ServiceItem};
 use tantivy::collector::TopDocs;
@@ -202,6 +202,45 @@ pub struct SearchIndex {
     analyzer: TextAnalyzer,
 }
 
+/// Narrowing by whom an item serves and by life event (主题), as the
+/// portal's theme tiles do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facet {
+    pub target: Option<Target>,
+    pub event: Option<String>,
+}
+
+impl Facet {
+    pub fn is_empty(&self) -> bool {
+        self.target.is_none() && self.event.is_none()
+    }
+
+    fn matches(&self, guide: &Guide) -> bool {
+        serves(guide.target, self.target)
+            && self
+                .event
+                .as_ref()
+                .is_none_or(|e| guide.life_events.contains(e))
+    }
+}
+
+/// Whether an item for `target` serves `wanted` (an item for both serves each).
+fn serves(target: Target, wanted: Option<Target>) -> bool {
+    match wanted {
+        None | Some(Target::Both) => true,
+        Some(w) => target == w || target == Target::Both,
+    }
+}
+
+/// How many published items each life event and department has.
+#[derive(Debug, Clone, Default)]
+pub struct Facets {
+    /// Life events of items serving the asked target, most items first.
+    pub events: Vec<(String, usize)>,
+    /// Department id → published items.
+    pub departments: HashMap<i64, usize>,
+}
+
 /// One page of search results and how many items matched in all.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -304,9 +343,85 @@ impl SearchIndex {
         self.entries.is_empty()
     }
 
+    /// Life events (of items serving `target`) and departments with their
+    /// numbers of published items.
+    pub fn facets(&self, target: Option<Target>) -> Facets {
+        let mut events: HashMap<&str, usize> = HashMap::new();
+        let mut departments = HashMap::new();
+        for entry in &self.entries {
+            let g = &entry.item.guide;
+            *departments.entry(entry.item.department_id).or_default() += 1;
+            if serves(g.target, target) {
+                for event in &g.life_events {
+                    *events.entry(event.as_str()).or_default() += 1;
+                }
+            }
+        }
+        let mut events: Vec<(String, usize)> = events
+            .into_iter()
+            .map(|(e, n)| (e.to_string(), n))
+            .collect();
+        // "其他" goes last whatever its size.
+        events.sort_by(|a, b| {
+            (a.0 == "其他")
+                .cmp(&(b.0 == "其他"))
+                .then(b.1.cmp(&a.1))
+                .then(a.0.cmp(&b.0))
+        });
+        Facets {
+            events,
+            departments,
+        }
+    }
+
+    /// Published items of the facet and the filter's department and
+    /// category, by department and id, one page of them.
+    pub fn browse(&self, facet: &Facet, filter: &ItemFilter) -> Found {
+        let mut matching: Vec<&ServiceItem> = self
+            .entries
+            .iter()
+            .map(|e| &e.item)
+            .filter(|item| {
+                facet.matches(&item.guide)
+                    && filter.department_id.is_none_or(|d| item.department_id == d)
+                    && filter.category.is_none_or(|c| item.guide.category == c)
+            })
+            .collect();
+        matching.sort_by_key(|i| (i.department_id, i.id));
+        let (offset, limit) = page_of(filter);
+        Found {
+            total: matching.len() as i64,
+            items: matching
+                .into_iter()
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The published items among `ids`, in that order (unknown or
+    /// unpublished ids are left out).
+    pub fn published(&self, ids: &[i64]) -> Vec<ServiceItem> {
+        ids.iter()
+            .filter_map(|id| self.entries.iter().find(|e| e.item.id == *id))
+            .map(|e| e.item.clone())
+            .collect()
+    }
+
     /// The items matching `query` and the filter's department and category,
     /// best first, one page of them (the filter's limit and offset).
     pub fn search(&self, query: &str, filter: &ItemFilter) -> tantivy::Result<Found> {
+        self.search_in(query, &Facet::default(), filter)
+    }
+
+    /// [`SearchIndex::search`] narrowed to a facet.
+    pub fn search_in(
+        &self,
+        query: &str,
+        facet: &Facet,
+        filter: &ItemFilter,
+    ) -> tantivy::Result<Found> {
         let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
         let whole = letters_only(&query);
         let mut analyzer = self.analyzer.clone();
@@ -382,14 +497,14 @@ impl SearchIndex {
             let item = &self.entries[*ord].item;
             filter.department_id.is_none_or(|d| item.department_id == d)
                 && filter.category.is_none_or(|c| item.guide.category == c)
+                && facet.matches(&item.guide)
         });
         ranked.sort_by(|a, b| {
             b.0.cmp(&a.0)
                 .then(b.1.total_cmp(&a.1))
                 .then(self.entries[a.2].item.id.cmp(&self.entries[b.2].item.id))
         });
-        let limit = if filter.limit <= 0 { 50 } else { filter.limit } as usize;
-        let offset = filter.offset.max(0) as usize;
+        let (offset, limit) = page_of(filter);
         Ok(Found {
             total: ranked.len() as i64,
             items: ranked
@@ -400,6 +515,12 @@ impl SearchIndex {
                 .collect(),
         })
     }
+}
+
+/// The offset and length of the filter's page.
+fn page_of(filter: &ItemFilter) -> (usize, usize) {
+    let limit = if filter.limit <= 0 { 50 } else { filter.limit } as usize;
+    (filter.offset.max(0) as usize, limit)
 }
 
 /// How well an item matches, before its score: 5: the name holds the whole
@@ -550,7 +671,29 @@ pub async fn find_items(
     store: &Store,
     filter: &ItemFilter,
 ) -> Result<(Vec<ServiceItem>, i64), ApiError> {
+    find_items_in(search, store, filter, &Facet::default()).await
+}
+
+/// [`find_items`] narrowed to a facet of published items (the portal's
+/// themes), which the index answers.
+pub async fn find_items_in(
+    search: &Arc<CatalogSearch>,
+    store: &Store,
+    filter: &ItemFilter,
+    facet: &Facet,
+) -> Result<(Vec<ServiceItem>, i64), ApiError> {
     let query = filter.text.as_deref().map(str::trim).unwrap_or_default();
+    if !facet.is_empty() && filter.status == Some(ItemStatus::Published) {
+        let index = search.index(store).await?;
+        let found = if query.is_empty() {
+            index.browse(facet, filter)
+        } else {
+            index
+                .search_in(query, facet, filter)
+                .map_err(ApiError::internal)?
+        };
+        return Ok((found.items, found.total));
+    }
     if query.is_empty() {
         let filter = ItemFilter {
             text: None,

@@ -1,7 +1,14 @@
 //! The catalog as a spreadsheet, for editing in Excel or WPS: one sheet of
-//! items and one sheet each for materials, fees and steps, joined by the item
-//! code. Export, edit a cell, import: the change is applied. An import with any
-//! bad cell is refused whole, each problem named by sheet, row and column.
+//! items and one sheet each for materials, fees, steps and application form
+//! fields, joined by the item code. Export, edit a cell, import: the change is
+//! applied. An import with any bad cell is refused whole, each problem named
+//! by sheet, row and column.
+//!
+//! A workbook exported before the form-field sheet existed still imports, and
+//! its items then have no form fields: an import replaces each item's whole
+//! guide (`Store::import_items`), so keeping the fields already in the
+//! database would need the store to merge them inside its write job. Every
+//! export carries the sheet, so export → edit → import keeps them.
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -9,7 +16,8 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use onewindow_core::calendar::{LimitUnit, TimeLimit};
 use onewindow_core::catalog::{
-    Fee, Guide, HandlingCategory, ItemStatus, ItemType, Material, Step, Target,
+    Fee, FieldKind, FormField, Guide, HandlingCategory, ItemStatus, ItemType, Material, Step,
+    Target,
 };
 use onewindow_core::staff::Role;
 use onewindow_store::catalog::{ImportRow, ServiceItem};
@@ -19,6 +27,9 @@ const ITEMS: &str = "事项";
 const MATERIALS: &str = "申请材料";
 const FEES: &str = "收费";
 const STEPS: &str = "办理环节";
+const FORM_FIELDS: &str = "表单字段";
+/// The sheets in the order they are written and their problems reported.
+const SHEET_ORDER: [&str; 5] = [ITEMS, MATERIALS, FEES, STEPS, FORM_FIELDS];
 
 const ITEM_HEADERS: [&str; 21] = [
     "部门编码",
@@ -62,6 +73,15 @@ const FEE_HEADERS: [&str; 6] = [
     "收费依据",
 ];
 const STEP_HEADERS: [&str; 4] = ["事项编码", "环节名称", "岗位", "环节时限（工作日）"];
+const FORM_FIELD_HEADERS: [&str; 7] = [
+    "事项编码",
+    "字段标识",
+    "字段名称",
+    "类型",
+    "是否必填",
+    "选项",
+    "填写说明",
+];
 
 fn header_row(sheet: &mut Worksheet, headers: &[&str], widths: &[f64]) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold().set_background_color("#DCE6F1");
@@ -181,7 +201,57 @@ pub fn export(items: &[(String, ServiceItem)]) -> Result<Vec<u8>, XlsxError> {
             row += 1;
         }
     }
+
+    let sheet = workbook.add_worksheet().set_name(FORM_FIELDS)?;
+    header_row(
+        sheet,
+        &FORM_FIELD_HEADERS,
+        &[16.0, 20.0, 24.0, 12.0, 10.0, 36.0, 40.0],
+    )?;
+    let mut row = 1;
+    for (_, item) in items {
+        for f in &item.guide.form_fields {
+            sheet.write_string(row, 0, &item.guide.code)?;
+            sheet.write_string(row, 1, &f.key)?;
+            sheet.write_string(row, 2, &f.label)?;
+            sheet.write_string(row, 3, f.kind.label())?;
+            sheet.write_string(row, 4, if f.required { "是" } else { "否" })?;
+            if !f.options.is_empty() {
+                sheet.write_string(row, 5, join_options(&f.options))?;
+            }
+            if !f.hint.is_empty() {
+                sheet.write_string(row, 6, &f.hint)?;
+            }
+            row += 1;
+        }
+    }
     workbook.save_to_buffer()
+}
+
+/// A choice field's options in one cell: separated by 、, or one a line when
+/// an option itself contains 、 (so that the import splits them back alike).
+fn join_options(options: &[String]) -> String {
+    if options.iter().any(|o| o.contains('、')) {
+        options.join("\n")
+    } else {
+        options.join("、")
+    }
+}
+
+/// The options of a choice field as typed in one cell: one a line when the
+/// cell has several lines, otherwise separated by 、.
+fn split_options(text: &str) -> Vec<String> {
+    let parts: Vec<&str> = if text.contains('\n') {
+        text.lines().collect()
+    } else {
+        text.split('、').collect()
+    };
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn unit_label(unit: LimitUnit) -> &'static str {
@@ -337,7 +407,12 @@ impl SheetReader<'_> {
         let text = self.text(cells, col);
         let value = parse(&text);
         if value.is_none() {
-            self.problem(row, col, format!("“{text}”不是有效取值，应为：{allowed}"));
+            let message = if text.is_empty() {
+                format!("不能为空，应为：{allowed}")
+            } else {
+                format!("“{text}”不是有效取值，应为：{allowed}")
+            };
+            self.problem(row, col, message);
         }
         value
     }
@@ -408,6 +483,16 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
     let materials = sheet(MATERIALS)?;
     let fees = sheet(FEES)?;
     let steps = sheet(STEPS)?;
+    // Optional: a workbook exported before the sheet existed has none, and its
+    // items then have no form fields (see the module comment).
+    let form_fields =
+        if workbook.sheet_names().iter().any(|n| n == FORM_FIELDS) {
+            Some(workbook.worksheet_range(FORM_FIELDS).map_err(|e| {
+                ImportError::file(format!("无法读取「{FORM_FIELDS}」工作表（{e}）"))
+            })?)
+        } else {
+            None
+        };
     let mut problems = Vec::new();
 
     // Lists first, keyed by item code.
@@ -493,6 +578,43 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         ));
     }
 
+    let mut form_field_lists: HashMap<String, Vec<(usize, FormField)>> = HashMap::new();
+    let mut reader = SheetReader {
+        sheet: FORM_FIELDS,
+        headers: &FORM_FIELD_HEADERS,
+        problems: &mut problems,
+    };
+    let form_field_rows = match &form_fields {
+        Some(range) => reader.data_rows(range),
+        None => Vec::new(),
+    };
+    for (row, cells) in form_field_rows {
+        let code = reader.text(cells, 0);
+        let kind = reader
+            .parsed(
+                cells,
+                row,
+                3,
+                FieldKind::parse,
+                &labels(FieldKind::ALL, FieldKind::label),
+            )
+            .unwrap_or(FieldKind::Text);
+        let required = reader
+            .parsed(cells, row, 4, yes_no, "是、否")
+            .unwrap_or(false);
+        // Key, name and options are checked by `Guide::validate` below and
+        // reported at this row.
+        let field = FormField {
+            key: reader.text(cells, 1),
+            label: reader.text(cells, 2),
+            kind,
+            required,
+            options: split_options(&reader.text(cells, 5)),
+            hint: reader.text(cells, 6),
+        };
+        form_field_lists.entry(code).or_default().push((row, field));
+    }
+
     let mut out = Vec::new();
     let mut seen_codes = HashMap::new();
     let mut reader = SheetReader {
@@ -505,6 +627,14 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
         if let Some(first) = seen_codes.insert(code.clone(), row + 1) {
             reader.problem(row, 1, format!("事项编码与第{first}行重复"));
         }
+        // Claimed before any cell of the row can fail, so that a bad item row
+        // does not make its lists look like rows of an unknown item.
+        let lists = ItemLists {
+            materials: material_lists.remove(&code).unwrap_or_default(),
+            fees: fee_lists.remove(&code).unwrap_or_default(),
+            steps: step_lists.remove(&code).unwrap_or_default(),
+            form_fields: form_field_lists.remove(&code).unwrap_or_default(),
+        };
         let status = reader.parsed(
             cells,
             row,
@@ -579,9 +709,9 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
                 .filter(|l| !l.is_empty())
                 .map(str::to_string)
                 .collect(),
-            materials: without_rows(material_lists.remove(&code)),
-            fees: without_rows(fee_lists.remove(&code)),
-            steps: without_rows(step_lists.remove(&code)),
+            materials: without_rows(&lists.materials),
+            fees: without_rows(&lists.fees),
+            steps: without_rows(&lists.steps),
             visits,
             location: reader.text(cells, 15),
             office_hours: reader.text(cells, 16),
@@ -589,11 +719,22 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
             complaint_phone: reader.text(cells, 18),
             aliases: split_list(&reader.text(cells, 19)),
             life_events: split_list(&reader.text(cells, 20)),
+            form_fields: without_rows(&lists.form_fields),
         };
         if let Err(errors) = guide.validate() {
             for e in errors {
-                let col = guide_field_column(&e.field);
-                reader.problem(row, col, e.message);
+                match lists.cell_of(&e.field) {
+                    Some((sheet, headers, list_row, col)) => add_unless_cell_taken(
+                        reader.problems,
+                        CellProblem {
+                            sheet: sheet.into(),
+                            row: list_row + 1,
+                            column: headers[col].into(),
+                            message: e.message,
+                        },
+                    ),
+                    None => reader.problem(row, guide_field_column(&e.field), e.message),
+                }
             }
         }
         out.push(ImportRow {
@@ -615,8 +756,13 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
     add_orphans(MATERIALS, leftover_rows(material_lists));
     add_orphans(FEES, leftover_rows(fee_lists));
     add_orphans(STEPS, leftover_rows(step_lists));
-    orphans.sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
+    add_orphans(FORM_FIELDS, leftover_rows(form_field_lists));
     problems.extend(orphans);
+    // In the order a person reads the workbook: sheet by sheet, row by row.
+    problems.sort_by_key(|p| {
+        let sheet = SHEET_ORDER.iter().position(|s| *s == p.sheet);
+        (sheet, p.row)
+    });
     if problems.is_empty() {
         Ok(out)
     } else {
@@ -624,11 +770,78 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
     }
 }
 
-fn without_rows<T>(list: Option<Vec<(usize, T)>>) -> Vec<T> {
-    list.unwrap_or_default()
-        .into_iter()
-        .map(|(_, item)| item)
-        .collect()
+fn without_rows<T: Clone>(list: &[(usize, T)]) -> Vec<T> {
+    list.iter().map(|(_, item)| item.clone()).collect()
+}
+
+/// An item's list rows from the other sheets, each with its 0-based row.
+struct ItemLists {
+    materials: Vec<(usize, Material)>,
+    fees: Vec<(usize, Fee)>,
+    steps: Vec<(usize, Step)>,
+    form_fields: Vec<(usize, FormField)>,
+}
+
+impl ItemLists {
+    /// Where a validation error about a list entry (`form_fields[2].key`)
+    /// points: its sheet, headers, 0-based row and column.
+    fn cell_of(
+        &self,
+        field: &str,
+    ) -> Option<(&'static str, &'static [&'static str], usize, usize)> {
+        let (list, rest) = field.split_once('[')?;
+        let (index, part) = rest.split_once(']')?;
+        let index: usize = index.parse().ok()?;
+        let part = part.trim_start_matches('.');
+        let (sheet, headers, rows, col): (_, &'static [&'static str], Vec<usize>, _) = match list {
+            "materials" => (
+                MATERIALS,
+                &MATERIAL_HEADERS,
+                self.materials.iter().map(|(r, _)| *r).collect(),
+                1,
+            ),
+            "fees" => (
+                FEES,
+                &FEE_HEADERS,
+                self.fees.iter().map(|(r, _)| *r).collect(),
+                // The amount is refused for being below the lower bound,
+                // which the fee sheet already reports at the lower bound.
+                if part == "amount_fen" { 4 } else { 1 },
+            ),
+            "steps" => (
+                STEPS,
+                &STEP_HEADERS,
+                self.steps.iter().map(|(r, _)| *r).collect(),
+                if part == "role" { 2 } else { 1 },
+            ),
+            "form_fields" => (
+                FORM_FIELDS,
+                &FORM_FIELD_HEADERS,
+                self.form_fields.iter().map(|(r, _)| *r).collect(),
+                match part {
+                    "label" => 2,
+                    "kind" => 3,
+                    "required" => 4,
+                    "options" => 5,
+                    "hint" => 6,
+                    _ => 1,
+                },
+            ),
+            _ => return None,
+        };
+        Some((sheet, headers, *rows.get(index)?, col))
+    }
+}
+
+/// Adds a problem unless the same cell is already reported: the sheet readers
+/// check some cells that `Guide::validate` checks again.
+fn add_unless_cell_taken(problems: &mut Vec<CellProblem>, problem: CellProblem) {
+    let taken = problems
+        .iter()
+        .any(|p| p.sheet == problem.sheet && p.row == problem.row && p.column == problem.column);
+    if !taken {
+        problems.push(problem);
+    }
 }
 
 /// The (item code, row) of every list row left unclaimed by the item sheet.

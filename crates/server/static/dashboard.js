@@ -72,9 +72,9 @@
         return [
           cell('td', d.rank),
           cell('th', link('/supervision?department_id=' + d.department_id, d.department_name)),
-          cell('td', link(d.links.cases, m.received)),
-          cell('td', link(d.links.cases, m.completed)),
-          cell('td', link(d.links.cases, m.completed_on_time)),
+          cell('td', link(d.links.received, m.received)),
+          cell('td', link(d.links.completed, m.completed)),
+          cell('td', link(d.links.completed, m.completed_on_time)),
           cell('td', rateText(m.on_time_rate)),
           cell('td', link(d.links.overdue, d.overdue, d.overdue > 0 ? 'remaining remaining-overdue' : '')),
           cell('td', link(d.links.warnings, m.warnings)),

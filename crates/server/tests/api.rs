@@ -1019,7 +1019,7 @@ async fn the_catalog_goes_out_to_a_spreadsheet_and_an_edited_cell_comes_back_in(
     let exported = response.bytes().await.unwrap().to_vec();
     let mut sheets = read_workbook(&exported);
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["事项", "申请材料", "收费", "办理环节"]);
+    assert_eq!(names, ["事项", "申请材料", "收费", "办理环节", "表单字段"]);
 
     let code = &app.item.guide.code;
     let name_cell = cell_of(&sheets, code, "事项名称");

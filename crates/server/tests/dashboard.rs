@@ -315,15 +315,16 @@ async fn the_page_shows_the_numbers_server_side_with_their_links_and_its_files_a
     assert!(!html.contains("style=\""), "no inline style");
 
     // Today's numbers, each a link to the list behind it.
-    let cases_today = format!("/supervision?from={today}&#38;to={today}");
+    let received_today = format!("/work/cases?received_from={today}&#38;received_to={today}");
+    let completed_today = format!("/work/cases?completed_from={today}&#38;completed_to={today}");
     assert!(
         html.contains(&format!(
-            "<a class=\"tile-value\" href=\"{cases_today}\" data-key=\"today.received\">2</a>"
+            "<a class=\"tile-value\" href=\"{received_today}\" data-key=\"today.received\">2</a>"
         )),
         "{html}"
     );
     assert!(html.contains(&format!(
-        "<a class=\"tile-value\" href=\"{cases_today}\" data-key=\"today.completed\">1</a>"
+        "<a class=\"tile-value\" href=\"{completed_today}\" data-key=\"today.completed\">1</a>"
     )));
     assert!(html.contains(&format!(
         "href=\"/supervision?level=yellow&#38;from={month_start}&#38;to={today}\" data-key=\"month.yellow\">0</a>"
@@ -339,7 +340,7 @@ async fn the_page_shows_the_numbers_server_side_with_their_links_and_its_files_a
     let id = app.department.id;
     assert!(html.contains("衡山县市场监督管理局"));
     assert!(html.contains(&format!(
-        "<a href=\"/supervision?department_id={id}&#38;from={month_start}&#38;to={today}\">2</a>"
+        "<a href=\"/work/cases?department_id={id}&#38;received_from={month_start}&#38;received_to={today}\">2</a>"
     )));
     assert!(html.contains(&format!(
         "<a href=\"/supervision?department_id={id}&#38;level=red&#38;from={month_start}&#38;to={today}\">0</a>"

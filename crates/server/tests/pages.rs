@@ -96,6 +96,7 @@ fn base_guide(code: &str, name: &str) -> Guide {
         complaint_phone: "0734-12345".into(),
         aliases: vec!["开饭店".into(), "餐饮许可".into()],
         life_events: vec![],
+        form_fields: vec![],
     }
 }
 

@@ -691,6 +691,25 @@ impl Store {
                 if item.status != ItemStatus::Published {
                     return Err(DomainError::ItemNotPublished.into());
                 }
+                // The item's own form fields: the first problem is refused
+                // (the pages check the whole form before submitting).
+                let text_of = |key: &str| match new.form.get(key) {
+                    Some(serde_json::Value::String(s)) => Some(s.clone()),
+                    Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                };
+                let values: Vec<(String, Option<String>)> = item
+                    .guide
+                    .form_fields
+                    .iter()
+                    .map(|f| (f.key.clone(), text_of(&f.key)))
+                    .collect();
+                let value_of = |key: &str| {
+                    values.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_deref())
+                };
+                if let Err(mut errors) = onewindow_core::catalog::check_form(&item.guide.form_fields, value_of) {
+                    return Err(DomainError::Invalid(errors.remove(0)).into());
+                }
                 let clerk_name = match new.registered_by {
                     Some(clerk) => {
                         let clerk = load_staff(conn, clerk).await?;
@@ -1142,4 +1161,250 @@ impl Store {
 /// [`Store::apply_command`].
 pub fn assignee_facts(assignee: &Option<StaffMember>) -> Option<(i64, bool, Option<i64>)> {
     assignee.as_ref().map(|a| (a.id, a.absent, a.backup_id))
+}
+
+// ---------------------------------------------------------------------------
+// The staff's case list (`/work/cases`) and the cards shown beside cases.
+
+/// Which cases the staff's case list shows. Every condition is optional; the
+/// days are Asia/Shanghai days, both ends included.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseListFilter {
+    pub department_id: Option<i64>,
+    pub state: Option<CaseState>,
+    /// Part of the item's name or code.
+    pub item: Option<String>,
+    /// Part of the case number or of the applicant's name.
+    pub text: Option<String>,
+    /// Received (submitted) on or after this day.
+    pub received_from: Option<jiff::civil::Date>,
+    /// Received (submitted) on or before this day.
+    pub received_to: Option<jiff::civil::Date>,
+    /// Completed (办结: delivered) on or after this day.
+    pub completed_from: Option<jiff::civil::Date>,
+    /// Completed (办结: delivered) on or before this day.
+    pub completed_to: Option<jiff::civil::Date>,
+    /// Only cases still running against a promised deadline that fell before
+    /// this day (overdue on it), as the supervision dashboard counts them.
+    pub overdue_on: Option<jiff::civil::Date>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A case of the staff's case list, with the names the list shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedCase {
+    pub case: Case,
+    pub item_name: String,
+    pub department_name: String,
+    /// When it was completed (delivered), if it was.
+    pub completed_at: Option<Timestamp>,
+}
+
+/// How many cards (revoked ones left out) of one level a case holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseCards {
+    pub case_id: i64,
+    pub level: onewindow_core::supervision::Level,
+    pub count: i64,
+}
+
+/// A value bound to a placeholder of a dynamically assembled statement.
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// Midnight in Shanghai at the start of `day`, in the stored microseconds.
+fn day_start_micros(day: jiff::civil::Date) -> Result<i64, StoreError> {
+    day.to_zoned_datetime(onewindow_core::calendar::china_zone())
+        .map(|z| micros(z.timestamp()))
+        .map_err(|e| StoreError::Backend(format!("start of {day}: {e}")))
+}
+
+/// Midnight in Shanghai at the end of `day` (the next day's start).
+fn day_end_micros(day: jiff::civil::Date) -> Result<i64, StoreError> {
+    let next = day
+        .tomorrow()
+        .map_err(|e| StoreError::Backend(format!("day after {day}: {e}")))?;
+    day_start_micros(next)
+}
+
+impl CaseListFilter {
+    /// The WHERE clause over `cases c JOIN service_items i` and its
+    /// parameters, numbered from `$1`. Only the conditions asked for are
+    /// written, so each query is planned for what it filters on.
+    fn condition(&self) -> Result<(String, Vec<Param>), StoreError> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut params: Vec<Param> = Vec::new();
+        let next = |params: &mut Vec<Param>, value: Param| {
+            params.push(value);
+            format!("${}", params.len())
+        };
+        if let Some(id) = self.department_id {
+            let p = next(&mut params, Param::Int(id));
+            conditions.push(format!("c.department_id = {p}"));
+        }
+        if let Some(state) = self.state {
+            let p = next(&mut params, Param::Text(state.key().to_string()));
+            conditions.push(format!("c.state = {p}"));
+        }
+        if let Some(pattern) = self.item.as_deref().and_then(contains_pattern) {
+            let p = next(&mut params, Param::Text(pattern));
+            conditions.push(format!(
+                "(lower(i.name) LIKE lower({p}) ESCAPE '\\' OR lower(i.code) LIKE lower({p}) ESCAPE '\\')"
+            ));
+        }
+        if let Some(pattern) = self.text.as_deref().and_then(contains_pattern) {
+            let p = next(&mut params, Param::Text(pattern));
+            conditions.push(format!(
+                "(lower(c.number) LIKE lower({p}) ESCAPE '\\' OR lower(c.applicant_name) LIKE lower({p}) ESCAPE '\\')"
+            ));
+        }
+        if let Some(from) = self.received_from {
+            let p = next(&mut params, Param::Int(day_start_micros(from)?));
+            conditions.push(format!("c.submitted_at >= {p}"));
+        }
+        if let Some(to) = self.received_to {
+            let p = next(&mut params, Param::Int(day_end_micros(to)?));
+            conditions.push(format!("c.submitted_at < {p}"));
+        }
+        if self.completed_from.is_some() || self.completed_to.is_some() {
+            let mut delivered = vec![
+                "e.case_id = c.id".to_string(),
+                "e.action = 'deliver'".to_string(),
+            ];
+            if let Some(from) = self.completed_from {
+                let p = next(&mut params, Param::Int(day_start_micros(from)?));
+                delivered.push(format!("e.at >= {p}"));
+            }
+            if let Some(to) = self.completed_to {
+                let p = next(&mut params, Param::Int(day_end_micros(to)?));
+                delivered.push(format!("e.at < {p}"));
+            }
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM case_events e WHERE {})",
+                delivered.join(" AND ")
+            ));
+        }
+        if let Some(day) = self.overdue_on {
+            // The dashboard's "open cases past their promised deadline".
+            let p = next(&mut params, Param::Text(date_text(day)));
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM object_deadlines d \
+                 JOIN deadline_schedules s ON s.id = d.schedule_id \
+                 WHERE d.object_kind = 'case_promised' AND d.object_id = c.id \
+                 AND d.state <> 'ended' AND s.due_on < {p})"
+            ));
+        }
+        let condition = if conditions.is_empty() {
+            "1 = 1".to_string()
+        } else {
+            conditions.join(" AND ")
+        };
+        Ok((condition, params))
+    }
+}
+
+fn bind_params<'q>(mut query: AnyQuery<'q>, params: &[Param]) -> AnyQuery<'q> {
+    for param in params {
+        query = match param {
+            Param::Int(v) => query.bind(*v),
+            Param::Text(v) => query.bind(v.clone()),
+        };
+    }
+    query
+}
+
+impl Store {
+    /// The staff's case list: cases matching `filter`, newest first (by the
+    /// instant they were submitted), one page of them, and how many match in
+    /// all. Received means submitted and completed means delivered, as the
+    /// supervision dashboard counts them, so its figures drill down here.
+    pub async fn case_list(
+        &self,
+        filter: &CaseListFilter,
+    ) -> Result<(Vec<ListedCase>, i64), StoreError> {
+        let (condition, params) = filter.condition()?;
+        let limit = if filter.limit <= 0 {
+            50
+        } else {
+            filter.limit.min(500)
+        };
+        let n = params.len();
+        let sql = format!(
+            "SELECT {}, i.name AS item_name, dep.name AS department_name, \
+             (SELECT MAX(e.at) FROM case_events e WHERE e.case_id = c.id AND e.action = 'deliver') \
+               AS completed_at \
+             FROM cases c JOIN service_items i ON i.id = c.item_id \
+             JOIN departments dep ON dep.id = c.department_id \
+             WHERE {condition} ORDER BY c.submitted_at DESC, c.id DESC LIMIT ${} OFFSET ${}",
+            case_columns("c"),
+            n + 1,
+            n + 2
+        );
+        let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
+            .bind(limit)
+            .bind(filter.offset.max(0))
+            .fetch_all(self.pool())
+            .await?;
+        let cases = rows
+            .iter()
+            .map(|row| {
+                Ok(ListedCase {
+                    case: case_from(row)?,
+                    item_name: row.try_get("item_name")?,
+                    department_name: row.try_get("department_name")?,
+                    completed_at: row
+                        .try_get::<Option<i64>, _>("completed_at")?
+                        .map(from_micros)
+                        .transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM cases c JOIN service_items i ON i.id = c.item_id \
+             WHERE {condition}"
+        );
+        let total: i64 = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
+            .fetch_one(self.pool())
+            .await?
+            .try_get("n")?;
+        Ok((cases, total))
+    }
+
+    /// The cards the given cases hold, per case and level, revoked cards left
+    /// out: a card's case is its subject, or the case behind the deadline
+    /// (a step, the promised or statutory limit, a card's answer) it is about.
+    pub async fn case_cards(&self, case_ids: &[i64]) -> Result<Vec<CaseCards>, StoreError> {
+        let mut ids = case_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        // Bounded lists of placeholders: SQLite allows 32,766 per statement.
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT case_id, level, COUNT(*) AS n FROM cards \
+                 WHERE case_id IN ({}) AND state <> 'revoked' GROUP BY case_id, level",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(self.pool()).await? {
+                let level: String = row.try_get("level")?;
+                out.push(CaseCards {
+                    case_id: row.try_get("case_id")?,
+                    level: onewindow_core::supervision::Level::parse(&level).ok_or_else(|| {
+                        StoreError::Backend(format!("bad level {level:?} in cards"))
+                    })?,
+                    count: row.try_get("n")?,
+                });
+            }
+        }
+        out.sort_by_key(|c| (c.case_id, c.level));
+        Ok(out)
+    }
 }

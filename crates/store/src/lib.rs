@@ -6,6 +6,7 @@
 //! (group commit): a refused job undoes only itself, and many transitions share
 //! one fsync. See [`writer`].
 
+pub mod admin;
 pub mod audit;
 mod cache;
 pub mod cards;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod files;
 pub mod idempotency;
 pub mod outbox;
+pub mod portal;
 pub mod ratings;
 pub mod staff;
 pub mod supervision;

@@ -76,13 +76,20 @@ pub struct MonthView {
     pub figures: FiguresView,
 }
 
-/// Where each number of a row leads: the supervision card list, filtered
-/// (there is no staff list of cases by period; each card links to its case).
+/// Where each number of a row leads: the staff's case list
+/// (`/work/cases`) for the received, completed and overdue cases, counted
+/// there as here; the supervision card list for the cards.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DrillLinks {
-    /// The period's cards (received, completed and on-time counts).
+    /// The cases received (submitted) in the period.
+    pub received: String,
+    /// The cases completed (delivered) in the period; the on-time count is
+    /// a part of them.
+    pub completed: String,
+    /// The period's cards (the list these numbers linked to before the case
+    /// list existed).
     pub cases: String,
-    /// Yellow cards, whenever found (overdue cases carry one).
+    /// Open cases past their promised deadline, now.
     pub overdue: String,
     pub warnings: String,
     pub yellow: String,
@@ -98,8 +105,10 @@ impl DrillLinks {
         let cards =
             |level: &str| format!("/supervision?{department}level={level}&from={from}&to={to}");
         DrillLinks {
+            received: format!("/work/cases?{department}received_from={from}&received_to={to}"),
+            completed: format!("/work/cases?{department}completed_from={from}&completed_to={to}"),
             cases: format!("/supervision?{department}from={from}&to={to}"),
-            overdue: format!("/supervision?{}level=yellow", department.clone()),
+            overdue: format!("/work/cases?{department}overdue=1"),
             warnings: cards("warning"),
             yellow: cards("yellow"),
             red: cards("red"),

@@ -9,7 +9,9 @@
 //! that it comes from this site ([`SameOrigin`]); the session cookie is
 //! SameSite=Lax as well.
 
+mod admin;
 mod dashboard;
+mod portal;
 mod public;
 mod supervision;
 mod work;
@@ -69,6 +71,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/outbox", get(supervision::outbox))
         .route("/admin/outbox/{id}/resend", post(supervision::resend))
+        .merge(admin::routes())
+        .merge(portal::routes())
+        .merge(work::routes())
         .layer(axum::middleware::map_response(page_headers))
         .route("/static/site.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
@@ -79,7 +84,14 @@ pub fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------
 // Static files, built into the binary.
 
-const CSS: &str = include_str!("../../static/site.css");
+/// The stylesheet: the site's common rules, then one section per part of the
+/// site, served as one file.
+const CSS: &str = concat!(
+    include_str!("../../static/site.css"),
+    include_str!("../../static/css/admin.css"),
+    include_str!("../../static/css/work.css"),
+    include_str!("../../static/css/portal.css"),
+);
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 /// The stylesheet's address with a digest of its content, so that it can be

@@ -9,12 +9,14 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onewindow_core::DomainError;
+use onewindow_core::FieldError;
 use onewindow_core::case::{Applicant, CaseState, Channel, is_id_number, is_phone};
-use onewindow_core::catalog::{Guide, HandlingCategory, ItemStatus, Target, yuan};
+use onewindow_core::catalog::{Guide, HandlingCategory, ItemStatus, Target, check_form, yuan};
 use onewindow_store::cases::NewCase;
 use onewindow_store::catalog::ServiceItem;
 use onewindow_store::files::NewFile;
 use onewindow_store::idempotency::IdempotencyKey;
+use onewindow_store::staff::Department;
 use serde::Deserialize;
 
 use super::{
@@ -25,6 +27,7 @@ use crate::AppState;
 use crate::api::catalog::ItemQuery;
 use crate::auth::MaybeUser;
 use crate::error::ApiError;
+use crate::search::Facet;
 use crate::upload::check_file;
 
 const PER_PAGE: i64 = 20;
@@ -46,8 +49,37 @@ pub struct HomeQuery {
     department: String,
     #[serde(default)]
     category: String,
+    /// personal or enterprise: the theme tab.
+    #[serde(default)]
+    target: String,
+    /// A life event (主题), e.g. 开办企业.
+    #[serde(default)]
+    event: String,
     #[serde(default)]
     page: String,
+}
+
+/// A tile linking to a part of the catalog.
+pub struct Tile {
+    pub label: String,
+    pub href: String,
+    pub count: usize,
+}
+
+/// A most-applied item on the home page.
+pub struct PopularItem {
+    pub id: i64,
+    pub name: String,
+    pub department: String,
+    pub applications: i64,
+}
+
+/// An announcement's line on the home page.
+pub struct AnnouncementLine {
+    pub id: i64,
+    pub title: String,
+    pub date: String,
+    pub pinned: bool,
 }
 
 pub struct Choice {
@@ -82,6 +114,16 @@ struct HomePage {
     layout: Layout,
     q: String,
     filtered: bool,
+    /// The theme tab: personal or enterprise.
+    enterprise_tab: bool,
+    themes: Vec<Tile>,
+    department_tiles: Vec<Tile>,
+    popular: Vec<PopularItem>,
+    announcements: Vec<AnnouncementLine>,
+    /// What the list is narrowed to, e.g. "个人办事 · 社会保障".
+    narrowed: Vec<String>,
+    event: String,
+    targets: Vec<Choice>,
     departments: Vec<Choice>,
     categories: Vec<Choice>,
     items: Vec<ItemRow>,
@@ -143,9 +185,82 @@ async fn home_page(
         per_page: Some(PER_PAGE),
     };
     let filter = item_query.filter(false)?;
-    let (items, total) = crate::search::find_items(&state.search, &state.store, &filter).await?;
+    let target = match query.target.trim() {
+        "enterprise" => Some(Target::Enterprise),
+        "personal" => Some(Target::Personal),
+        _ => None,
+    };
+    let event =
+        Some(query.event.trim().chars().take(50).collect::<String>()).filter(|e| !e.is_empty());
+    let facet = Facet {
+        target,
+        event: event.clone(),
+    };
+    let (items, total) =
+        crate::search::find_items_in(&state.search, &state.store, &filter, &facet).await?;
     let departments = state.store.departments().await?;
     let names: HashMap<i64, String> = departments.iter().map(|d| (d.id, d.name.clone())).collect();
+    let index = state.search.index(&state.store).await?;
+    let enterprise_tab = target == Some(Target::Enterprise);
+    let tab = if enterprise_tab {
+        "enterprise"
+    } else {
+        "personal"
+    };
+    let facets = index.facets(Some(if enterprise_tab {
+        Target::Enterprise
+    } else {
+        Target::Personal
+    }));
+    let themes = facets
+        .events
+        .iter()
+        .map(|(e, n)| Tile {
+            href: format!("/?target={tab}&event={}#catalog", query_value(e)),
+            label: e.clone(),
+            count: *n,
+        })
+        .collect();
+    let department_tiles = departments
+        .iter()
+        .filter_map(|d| {
+            let n = facets.departments.get(&d.id).copied().unwrap_or(0);
+            (n > 0).then(|| Tile {
+                label: d.name.clone(),
+                href: format!("/?department={}#catalog", d.id),
+                count: n,
+            })
+        })
+        .collect();
+    let since = state.now() - jiff::SignedDuration::from_hours(24 * 90);
+    let counts = state.store.most_applied_items(since, 20).await?;
+    let ids: Vec<i64> = counts.iter().map(|(id, _)| *id).collect();
+    let popular = index
+        .published(&ids)
+        .into_iter()
+        .take(8)
+        .map(|item| PopularItem {
+            id: item.id,
+            department: names.get(&item.department_id).cloned().unwrap_or_default(),
+            applications: counts
+                .iter()
+                .find(|(id, _)| *id == item.id)
+                .map_or(0, |(_, n)| *n),
+            name: item.guide.name,
+        })
+        .collect();
+    let announcements = state
+        .store
+        .announcements(false, 6)
+        .await?
+        .into_iter()
+        .map(|a| AnnouncementLine {
+            id: a.id,
+            title: a.title,
+            date: super::date_text(onewindow_core::calendar::civil_date(a.published_at)),
+            pinned: a.pinned,
+        })
+        .collect();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let link = |page: i64| {
         let mut parts = Vec::new();
@@ -158,18 +273,66 @@ async fn home_page(
         if let Some(c) = category {
             parts.push(format!("category={}", c.key()));
         }
+        if let Some(t) = target {
+            parts.push(format!("target={}", t.key()));
+        }
+        if let Some(e) = &event {
+            parts.push(format!("event={}", query_value(e)));
+        }
         parts.push(format!("page={page}"));
-        format!("/?{}", parts.join("&"))
+        format!("/?{}#catalog", parts.join("&"))
     };
     let title = if q.is_empty() {
         "办事服务".to_string()
     } else {
         format!("“{q}”的搜索结果")
     };
+    let mut narrowed = Vec::new();
+    if let Some(t) = target {
+        narrowed.push(
+            if t == Target::Enterprise {
+                "法人办事"
+            } else {
+                "个人办事"
+            }
+            .to_string(),
+        );
+    }
+    if let Some(e) = &event {
+        narrowed.push(format!("主题：{e}"));
+    }
+    if let Some(d) = department_id.and_then(|d| names.get(&d)) {
+        narrowed.push(d.clone());
+    }
+    if let Some(c) = category {
+        narrowed.push(c.label().to_string());
+    }
     Ok(HomePage {
         layout: Layout::new(state, title, "home", user_name),
-        filtered: !q.is_empty() || department_id.is_some() || category.is_some(),
+        // Choosing a theme tab keeps the home page; anything else shows the
+        // list first.
+        filtered: !q.is_empty() || event.is_some() || department_id.is_some() || category.is_some(),
         q: q.clone(),
+        enterprise_tab,
+        themes,
+        department_tiles,
+        popular,
+        announcements,
+        narrowed,
+        event: event.clone().unwrap_or_default(),
+        targets: [Target::Personal, Target::Enterprise]
+            .iter()
+            .map(|t| Choice {
+                value: t.key().into(),
+                label: if *t == Target::Enterprise {
+                    "法人办事"
+                } else {
+                    "个人办事"
+                }
+                .into(),
+                selected: Some(*t) == target,
+            })
+            .collect(),
         departments: departments
             .iter()
             .map(|d| Choice {
@@ -281,8 +444,28 @@ pub async fn guide(
         Ok(d) => d,
         Err(e) => return error_page(&state, name, &e.into()),
     };
-    let g = &item.guide;
-    let file_href = |file: Option<i64>| file.map(|f| format!("/items/{}/files/{f}", item.id));
+    guide_page(
+        &state,
+        name,
+        item.id,
+        item.status == ItemStatus::Published,
+        &item.guide,
+        &department,
+    )
+}
+
+/// The public guide page of `g` (item `item_id` of `department`). The admin's
+/// catalog editor shows an unsaved guide through it as a preview.
+pub fn guide_page(
+    state: &AppState,
+    user_name: Option<String>,
+    item_id: i64,
+    published: bool,
+    g: &Guide,
+    department: &Department,
+) -> Response {
+    let name = user_name;
+    let file_href = |file: Option<i64>| file.map(|f| format!("/items/{item_id}/files/{f}"));
     let materials = g
         .materials
         .iter()
@@ -296,6 +479,18 @@ pub async fn guide(
         })
         .collect();
     let mut flow = vec![FlowStep {
+        name: "申请".into(),
+        who: if g.visits == 0 {
+            "网上申报，全程网办".into()
+        } else {
+            "网上申报或窗口递交".into()
+        },
+        limit: match g.visits {
+            0 => "零跑动".into(),
+            n => format!("最多跑{n}次"),
+        },
+    }];
+    flow.push(FlowStep {
         name: "受理".into(),
         who: "窗口受理".into(),
         limit: if g.category == HandlingCategory::Instant {
@@ -303,7 +498,7 @@ pub async fn guide(
         } else {
             "5个工作日内作出受理决定".into()
         },
-    }];
+    });
     flow.extend(g.steps.iter().map(|s| FlowStep {
         name: s.name.clone(),
         who: format!("{}岗", s.role.label()),
@@ -329,9 +524,9 @@ pub async fn guide(
         n => format!("{n}次"),
     };
     let page = GuidePage {
-        layout: Layout::new(&state, format!("{}办事指南", g.name), "home", name),
-        item_id: item.id,
-        published: item.status == ItemStatus::Published,
+        layout: Layout::new(state, format!("{}办事指南", g.name), "home", name),
+        item_id,
+        published,
         compression: g.compression_percent(),
         department: department.name.clone(),
         department_window: department.window_location.clone(),
@@ -339,7 +534,7 @@ pub async fn guide(
         flow,
         fees,
         visits,
-        guide: item.guide.clone(),
+        guide: g.clone(),
     };
     render(StatusCode::OK, &page)
 }
@@ -392,8 +587,19 @@ pub struct ApplyValues {
     pub id_number: String,
     pub organization: String,
     pub description: String,
+    /// Values of the item's own form fields, by key, as typed.
+    pub fields: Vec<(String, String)>,
     /// Ties a double-clicked or repeated submission to the first one.
     pub token: String,
+}
+
+impl ApplyValues {
+    fn field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -413,6 +619,40 @@ impl ApplyErrors {
             || self.organization.is_some()
             || self.description.is_some()
     }
+}
+
+/// An item-specific field of the form, ready to render.
+pub struct FieldInput {
+    /// The input's name: `f_` + the field's key.
+    pub name: String,
+    pub label: String,
+    /// text, long_text, number, date, phone, id_number or choice.
+    pub kind: &'static str,
+    pub required: bool,
+    pub options: Vec<String>,
+    pub hint: String,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+fn field_inputs(guide: &Guide, values: &ApplyValues, errors: &[FieldError]) -> Vec<FieldInput> {
+    guide
+        .form_fields
+        .iter()
+        .map(|f| FieldInput {
+            name: format!("f_{}", f.key),
+            label: f.label.clone(),
+            kind: f.kind.key(),
+            required: f.required,
+            options: f.options.clone(),
+            hint: f.hint.clone(),
+            value: values.field(&f.key).unwrap_or_default().to_string(),
+            error: errors
+                .iter()
+                .find(|e| e.field == format!("form.{}", f.key))
+                .map(|e| e.message.clone()),
+        })
+        .collect()
 }
 
 pub struct MaterialInput {
@@ -437,6 +677,7 @@ struct ApplyPage {
     id_required: bool,
     values: ApplyValues,
     errors: ApplyErrors,
+    fields: Vec<FieldInput>,
     materials: Vec<MaterialInput>,
     /// A problem not tied to one field, or a reminder after an error.
     notice: Option<String>,
@@ -479,6 +720,7 @@ fn material_inputs(guide: &Guide) -> Vec<MaterialInput> {
 struct FormState {
     values: ApplyValues,
     errors: ApplyErrors,
+    field_errors: Vec<FieldError>,
     materials: Vec<MaterialInput>,
     notice: Option<String>,
 }
@@ -492,6 +734,7 @@ async fn apply_page(
     let FormState {
         values,
         errors,
+        field_errors,
         materials,
         notice,
     } = form;
@@ -513,6 +756,7 @@ async fn apply_page(
         show_org: g.target != Target::Personal,
         org_required: g.target == Target::Enterprise,
         id_required: g.target == Target::Personal,
+        fields: field_inputs(g, &values, &field_errors),
         values,
         errors,
         materials,
@@ -552,6 +796,7 @@ pub async fn apply_form(
     let form = FormState {
         values,
         errors: ApplyErrors::default(),
+        field_errors: Vec::new(),
         materials,
         notice: None,
     };
@@ -600,7 +845,14 @@ async fn read_submission(
             "organization" => &mut values.organization,
             "description" => &mut values.description,
             "token" => &mut values.token,
-            _ => continue,
+            _ => {
+                if let Some(key) = name.strip_prefix("f_") {
+                    values
+                        .fields
+                        .push((key.to_string(), text.trim().to_string()));
+                }
+                continue;
+            }
         };
         *slot = text.trim().to_string();
     }
@@ -666,6 +918,10 @@ pub async fn apply(
     };
     let g = &item.guide;
     let errors = check_values(&values, g.target);
+    let (field_data, field_errors) = match check_form(&g.form_fields, |k| values.field(k)) {
+        Ok(data) => (data, Vec::new()),
+        Err(errors) => (serde_json::Map::new(), errors),
+    };
     let mut inputs = material_inputs(g);
     let mut checked: Vec<(String, NewFile)> = Vec::new();
     for (index, file_name, bytes) in files {
@@ -689,19 +945,20 @@ pub async fn apply(
         }
     }
     let files_bad = inputs.iter().any(|i| i.error.is_some());
-    if errors.any() || files_bad {
+    if errors.any() || !field_errors.is_empty() || files_bad {
         let notice =
             "申请未提交：请按红色提示修改后重新提交。为保护您的信息，已选择的文件需要重新选择。";
         let form = FormState {
             values,
             errors,
+            field_errors,
             materials: inputs,
             notice: Some(notice.into()),
         };
         let page = apply_page(&state, &item, name, form).await;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    let mut form = serde_json::Map::new();
+    let mut form = field_data;
     if !values.description.is_empty() {
         form.insert("description".into(), values.description.clone().into());
     }
@@ -749,6 +1006,10 @@ pub async fn apply(
         Err(e) => {
             let e = ApiError::from(e);
             let mut errors = ApplyErrors::default();
+            let mut field_errors = Vec::new();
+            if let Some(field) = e.field.as_deref().filter(|f| f.starts_with("form.")) {
+                field_errors.push(FieldError::new(field, e.message.clone()));
+            }
             let slot = match e.field.as_deref() {
                 Some("applicant.name") => Some(&mut errors.name),
                 Some("applicant.phone") => Some(&mut errors.phone),
@@ -770,6 +1031,7 @@ pub async fn apply(
             let form = FormState {
                 values,
                 errors,
+                field_errors,
                 materials: material_inputs(g),
                 notice: Some(notice),
             };
@@ -797,7 +1059,8 @@ fn idempotency_key(
         .collect();
     let canonical = serde_json::json!({
         "item_id": item_id, "name": values.name, "phone": values.phone, "id_number": values.id_number,
-        "organization": values.organization, "description": values.description, "files": files,
+        "organization": values.organization, "description": values.description,
+        "fields": values.fields, "files": files,
     });
     Some(IdempotencyKey {
         scope: "public".into(),

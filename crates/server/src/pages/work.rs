@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use onewindow_core::calendar::{ACCEPTANCE_WINDOW, WorkCalendar, civil_date};
@@ -15,13 +17,14 @@ use onewindow_core::case::{
     default_rights_notice,
 };
 use onewindow_core::staff::Role;
+use onewindow_store::cases::CaseListFilter;
 use onewindow_store::catalog::ServiceItem;
 use onewindow_store::staff::StaffMember;
 use serde::Deserialize;
 
 use super::{
     Layout, PROCEDURES, SameOrigin, TimelineEntry, date_string_text, date_text, detail_lines,
-    error_page, government_name, render, see_other, timestamp_string_text,
+    error_page, government_name, query_value, render, see_other, timestamp_string_text,
 };
 use crate::AppState;
 use crate::api::cases::{CaseView, CommandRequest, can_view, case_view, run_command, summaries};
@@ -138,11 +141,72 @@ pub async fn log_out(_: SameOrigin, State(state): State<AppState>, jar: CookieJa
 // ---------------------------------------------------------------------------
 // The work queue.
 
+/// A supervision card mark beside a case: its level and how many.
+pub struct CardMark {
+    /// warning | yellow | red (the colour).
+    pub level: &'static str,
+    /// 预警, 黄牌, or 黄牌2张.
+    pub text: String,
+}
+
+/// The marks of each case, most serious first.
+async fn card_marks(
+    state: &AppState,
+    case_ids: &[i64],
+) -> Result<HashMap<i64, Vec<CardMark>>, ApiError> {
+    let mut marks: HashMap<i64, Vec<CardMark>> = HashMap::new();
+    for cards in state.store.case_cards(case_ids).await?.iter().rev() {
+        let text = if cards.count > 1 {
+            format!("{}{}张", cards.level.label(), cards.count)
+        } else {
+            cards.level.label().to_string()
+        };
+        marks.entry(cards.case_id).or_default().push(CardMark {
+            level: cards.level.key(),
+            text,
+        });
+    }
+    Ok(marks)
+}
+
+/// Where a case stands against the deadline it runs on now.
+struct Standing {
+    due_kind: &'static str,
+    due: Option<jiff::civil::Date>,
+    /// Working days left, for the order (negative: overdue); none when no
+    /// clock runs for the department.
+    remaining: Option<i64>,
+    text: String,
+    /// overdue | soon | ok | paused | none
+    urgency: &'static str,
+}
+
+fn standing(state: &AppState, case: &Case, today: jiff::civil::Date) -> Standing {
+    let (due_kind, due, remaining) = queue_deadline(state, case, today);
+    let (text, urgency) = match (case.facts.state, remaining) {
+        (CaseState::Suspended, _) => ("特别程序中，暂停计时".to_string(), "paused"),
+        (CaseState::AwaitingSupplement, _) => ("等待申请人补正".to_string(), "paused"),
+        (CaseState::Decided, _) => ("待送达".to_string(), "none"),
+        (s, _) if s.is_closed() => ("—".to_string(), "none"),
+        (_, Some(days)) => remaining_text(days),
+        (_, None) => ("—".to_string(), "none"),
+    };
+    let remaining = remaining.filter(|_| urgency != "paused" && urgency != "none");
+    Standing {
+        due_kind,
+        due,
+        remaining,
+        text,
+        urgency,
+    }
+}
+
 pub struct QueueRow {
     pub id: i64,
     pub number: String,
     pub item_name: String,
     pub applicant: String,
+    pub state: &'static str,
     pub state_label: String,
     pub received_on: String,
     pub due_kind: &'static str,
@@ -150,6 +214,135 @@ pub struct QueueRow {
     pub remaining: String,
     /// overdue | soon | ok | paused | none
     pub urgency: &'static str,
+    /// The absent A whose work this is, when the person backs them up.
+    pub backup_for: Option<String>,
+    pub cards: Vec<CardMark>,
+}
+
+impl QueueRow {
+    fn is_urgent(&self) -> bool {
+        self.urgency == "overdue" || self.urgency == "soon"
+    }
+}
+
+/// The queue's filters as typed (a GET form, kept on the page).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct QueueForm {
+    #[serde(default)]
+    pub state: String,
+    /// Part of the item's name.
+    #[serde(default)]
+    pub item: String,
+    /// Part of the case number or the applicant's name.
+    #[serde(default)]
+    pub q: String,
+    /// "1": overdue or due within two working days only.
+    #[serde(default)]
+    pub urgent: String,
+    /// "1": only the work of absent colleagues the person backs up.
+    #[serde(default)]
+    pub backup: String,
+    #[serde(default)]
+    pub page: String,
+}
+
+/// The filter a count leaves out, so that each option shows how many cases
+/// choosing it would list with the other filters as they are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Facet {
+    None,
+    State,
+    Urgent,
+    Backup,
+}
+
+impl QueueForm {
+    fn urgent_only(&self) -> bool {
+        !self.urgent.trim().is_empty()
+    }
+
+    fn backup_only(&self) -> bool {
+        !self.backup.trim().is_empty()
+    }
+
+    fn keeps(&self, row: &QueueRow, state: Option<CaseState>, leave_out: Facet) -> bool {
+        let contains = |haystack: &str, needle: &str| {
+            let needle = needle.trim().to_lowercase();
+            needle.is_empty() || haystack.to_lowercase().contains(&needle)
+        };
+        (leave_out == Facet::State || state.is_none_or(|s| s.key() == row.state))
+            && (leave_out == Facet::Urgent || !self.urgent_only() || row.is_urgent())
+            && (leave_out == Facet::Backup || !self.backup_only() || row.backup_for.is_some())
+            && contains(&row.item_name, &self.item)
+            && (contains(&row.number, &self.q) || contains(&row.applicant, &self.q))
+    }
+
+    fn is_filtered(&self) -> bool {
+        !(self.state.trim().is_empty()
+            && self.item.trim().is_empty()
+            && self.q.trim().is_empty()
+            && !self.urgent_only()
+            && !self.backup_only())
+    }
+
+    fn link(&self, page: usize) -> String {
+        format!(
+            "/work?state={}&item={}&q={}&urgent={}&backup={}&page={page}",
+            query_value(self.state.trim()),
+            query_value(self.item.trim()),
+            query_value(self.q.trim()),
+            if self.urgent_only() { "1" } else { "" },
+            if self.backup_only() { "1" } else { "" },
+        )
+    }
+}
+
+/// A choice of the state filter with how many cases it would list.
+pub struct StateOption {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub count: usize,
+    pub selected: bool,
+}
+
+/// The page links under a list.
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    /// The rows shown, 1-based, e.g. 51 to 100.
+    pub first: usize,
+    pub last: usize,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// Page `asked` (1-based, clamped) of `total` rows, `per_page` a page.
+    fn new(asked: usize, total: usize, per_page: usize, link: impl Fn(usize) -> String) -> Pager {
+        let pages = total.div_ceil(per_page).max(1);
+        let page = asked.clamp(1, pages);
+        Pager {
+            page,
+            pages,
+            first: if total == 0 {
+                0
+            } else {
+                (page - 1) * per_page + 1
+            },
+            last: (page * per_page).min(total),
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
+    }
+
+    fn offset(&self, per_page: usize) -> usize {
+        (self.page - 1) * per_page
+    }
+}
+
+/// A page number as typed; anything else is the first page.
+fn page_number(text: &str) -> usize {
+    text.trim().parse::<usize>().unwrap_or(1).max(1)
 }
 
 #[derive(Template)]
@@ -160,18 +353,43 @@ struct WorkPage {
     department: String,
     roles: String,
     absent: bool,
+    /// The rows of this page.
     rows: Vec<QueueRow>,
+    /// The whole queue, unfiltered.
+    total: usize,
+    /// Rows the filters keep.
+    matched: usize,
     overdue: usize,
     soon: usize,
+    /// Work of absent colleagues in the whole queue.
+    backup_total: usize,
+    states: Vec<StateOption>,
+    /// How many the two check boxes would keep.
+    urgent_count: usize,
+    backup_count: usize,
+    f: QueueForm,
+    filtered: bool,
+    error: Option<String>,
+    pager: Pager,
+    /// The store's limit was reached: only the most urgent are listed.
+    truncated: bool,
     /// In-app notices not yet signed for.
     unread: usize,
     supervisor: bool,
     admin: bool,
+    sees_all: bool,
 }
 
+/// How many queue rows a page shows.
+const QUEUE_PAGE: usize = 50;
+/// How many cases of a queue are read at most (the most urgent by due day).
+const QUEUE_LIMIT: i64 = 1000;
+
+/// "剩余3个工作日", "今日到期" or "已超期2个工作日", and its urgency: due
+/// today or within two working days is near (临期).
 fn remaining_text(days: i64) -> (String, &'static str) {
     match days {
-        d if d < 0 => (format!("超期{}个工作日", -d), "overdue"),
+        d if d < 0 => (format!("已超期{}个工作日", -d), "overdue"),
         0 => ("今日到期".into(), "soon"),
         d if d <= 2 => (format!("剩余{d}个工作日"), "soon"),
         d => (format!("剩余{d}个工作日"), "ok"),
@@ -206,51 +424,138 @@ fn queue_deadline(
     }
 }
 
-pub async fn queue(State(state): State<AppState>, PageUser(member): PageUser) -> Response {
-    match queue_page(&state, &member).await {
+/// Whether a person sees every department's cases, as the API's case list
+/// and `can_view` decide: the supervision centre and the audit admin.
+fn sees_all_departments(member: &StaffMember) -> bool {
+    member.has(Role::Supervisor) || member.has(Role::AuditAdmin)
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Query(form): Query<QueueForm>,
+) -> Response {
+    match queue_page(&state, &member, form).await {
         Ok(page) => render(StatusCode::OK, &page),
         Err(e) => error_page(&state, Some(member.name.clone()), &e),
     }
 }
 
-async fn queue_page(state: &AppState, member: &StaffMember) -> Result<WorkPage, ApiError> {
+async fn queue_page(
+    state: &AppState,
+    member: &StaffMember,
+    form: QueueForm,
+) -> Result<WorkPage, ApiError> {
     let department = state.store.department(member.department_id).await?;
-    let cases = state.store.queue(member, 200).await?;
+    let cases = state.store.queue(member, QUEUE_LIMIT).await?;
+    let truncated = cases.len() as i64 >= QUEUE_LIMIT;
     let summaries = summaries(state, &cases).await?;
+    let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+    let mut marks = card_marks(state, &ids).await?;
+    // The absent colleagues whose work this person does: by their id.
+    let backed_up: HashMap<i64, String> = state
+        .store
+        .staff(Some(member.department_id))
+        .await?
+        .into_iter()
+        .filter(|s| s.absent && s.backup_id == Some(member.id))
+        .map(|s| (s.id, s.name))
+        .collect();
     let today = civil_date(state.now());
     let mut rows: Vec<(Option<i64>, QueueRow)> = cases
         .iter()
         .zip(summaries)
         .map(|(case, summary)| {
-            let (due_kind, due, remaining) = queue_deadline(state, case, today);
-            let (remaining_label, urgency) = match (case.facts.state, remaining) {
-                (CaseState::Suspended, _) => ("特别程序中，暂停计时".to_string(), "paused"),
-                (CaseState::Decided, _) => ("待送达".to_string(), "none"),
-                (_, Some(days)) => remaining_text(days),
-                (_, None) => ("—".to_string(), "none"),
-            };
+            let s = standing(state, case, today);
             let row = QueueRow {
                 id: case.id,
                 number: summary.number,
                 item_name: summary.item_name,
                 applicant: summary.applicant_name,
+                state: case.facts.state.key(),
                 state_label: summary.state_label,
                 received_on: date_text(case.facts.received_on),
-                due_kind,
-                due: due.map(date_text).unwrap_or_else(|| "—".into()),
-                remaining: remaining_label,
-                urgency,
+                due_kind: s.due_kind,
+                due: s.due.map(date_text).unwrap_or_else(|| "—".into()),
+                remaining: s.text,
+                urgency: s.urgency,
+                backup_for: case
+                    .assignee_id
+                    .filter(|a| *a != member.id)
+                    .and_then(|a| backed_up.get(&a).cloned()),
+                cards: marks.remove(&case.id).unwrap_or_default(),
             };
-            (
-                remaining.filter(|_| urgency != "paused" && urgency != "none"),
-                row,
-            )
+            (s.remaining, row)
         })
         .collect();
-    // Most urgent first: the fewest working days left; cases without a
-    // running clock last. The sort is stable, so the store's order breaks ties.
+    // Most urgent first: overdue, then the fewest working days left; cases
+    // without a running clock last. The sort is stable, so the store's order
+    // (by due day) breaks ties.
     rows.sort_by_key(|(remaining, _)| (remaining.is_none(), remaining.unwrap_or(0)));
     let rows: Vec<QueueRow> = rows.into_iter().map(|(_, row)| row).collect();
+
+    let (state_filter, error) = match form.state.trim() {
+        "" => (None, None),
+        key => match CaseState::parse(key) {
+            Some(s) => (Some(s), None),
+            None => (
+                None,
+                Some(format!(
+                    "筛选条件有误：办件状态“{key}”不存在，已列出全部状态"
+                )),
+            ),
+        },
+    };
+    let count = |leave_out: Facet, extra: &dyn Fn(&QueueRow) -> bool| {
+        rows.iter()
+            .filter(|r| form.keeps(r, state_filter, leave_out) && extra(r))
+            .count()
+    };
+    let mut states: Vec<StateOption> = Vec::new();
+    for row in &rows {
+        if states.iter().any(|o| o.key == row.state) {
+            continue;
+        }
+        let Some(s) = CaseState::parse(row.state) else {
+            continue;
+        };
+        states.push(StateOption {
+            key: s.key(),
+            label: s.label(),
+            count: count(Facet::State, &|r| r.state == row.state),
+            selected: state_filter == Some(s),
+        });
+    }
+    if let Some(s) = state_filter.filter(|s| !states.iter().any(|o| o.key == s.key())) {
+        states.push(StateOption {
+            key: s.key(),
+            label: s.label(),
+            count: 0,
+            selected: true,
+        });
+    }
+    states.sort_by_key(|o| CaseState::ALL.iter().position(|s| s.key() == o.key));
+    let urgent_count = count(Facet::Urgent, &|r| r.is_urgent());
+    let backup_count = count(Facet::Backup, &|r| r.backup_for.is_some());
+
+    let total = rows.len();
+    let overdue = rows.iter().filter(|r| r.urgency == "overdue").count();
+    let soon = rows.iter().filter(|r| r.urgency == "soon").count();
+    let backup_total = rows.iter().filter(|r| r.backup_for.is_some()).count();
+    let kept: Vec<QueueRow> = rows
+        .into_iter()
+        .filter(|r| form.keeps(r, state_filter, Facet::None))
+        .collect();
+    let matched = kept.len();
+    let pager = Pager::new(page_number(&form.page), matched, QUEUE_PAGE, |p| {
+        form.link(p)
+    });
+    let rows: Vec<QueueRow> = kept
+        .into_iter()
+        .skip(pager.offset(QUEUE_PAGE))
+        .take(QUEUE_PAGE)
+        .collect();
+
     let unread = state
         .store
         .notices(member.id, 500)
@@ -262,6 +567,7 @@ async fn queue_page(state: &AppState, member: &StaffMember) -> Result<WorkPage, 
         unread,
         supervisor: member.has(Role::Supervisor),
         admin: member.has(Role::Admin),
+        sees_all: sees_all_departments(member),
         layout: Layout::new(state, "我的工作台", "work", Some(member.name.clone())),
         name: member.name.clone(),
         department: department.name,
@@ -272,8 +578,19 @@ async fn queue_page(state: &AppState, member: &StaffMember) -> Result<WorkPage, 
             .collect::<Vec<_>>()
             .join("、"),
         absent: member.absent,
-        overdue: rows.iter().filter(|r| r.urgency == "overdue").count(),
-        soon: rows.iter().filter(|r| r.urgency == "soon").count(),
+        total,
+        matched,
+        overdue,
+        soon,
+        backup_total,
+        states,
+        urgent_count,
+        backup_count,
+        filtered: form.is_filtered(),
+        f: form,
+        error,
+        pager,
+        truncated,
         rows,
     })
 }
@@ -365,13 +682,6 @@ pub struct ActionForm {
     pub v: Typed,
 }
 
-pub struct MaterialLink {
-    pub name: String,
-    pub file_name: String,
-    pub href: String,
-    pub size: String,
-}
-
 pub struct Fact {
     pub label: &'static str,
     pub value: String,
@@ -389,7 +699,7 @@ struct CasePage {
     submitted_at: String,
     assignee: Option<String>,
     form_rows: Vec<(String, String)>,
-    materials: Vec<MaterialLink>,
+    materials: Vec<MaterialView>,
     deadlines: Vec<Fact>,
     timeline: Vec<TimelineEntry>,
     forms: Vec<ActionForm>,
@@ -462,11 +772,48 @@ fn sample_command(action: Action) -> Option<Command> {
     })
 }
 
+/// The name of a form value the item does not define (older applications,
+/// or a field since removed from the item).
 fn form_label(key: &str) -> String {
     match key {
         "description" => "申请事项说明".into(),
         other => other.to_string(),
     }
+}
+
+fn form_value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The application's form data as label and value: the item's fields in
+/// their order (those left blank as "未填写"), then any other values under
+/// their keys.
+fn form_rows(item: &ServiceItem, form: &serde_json::Value) -> Vec<(String, String)> {
+    let empty = serde_json::Map::new();
+    let values = form.as_object().unwrap_or(&empty);
+    let fields = &item.guide.form_fields;
+    let mut rows: Vec<(String, String)> = fields
+        .iter()
+        .map(|field| {
+            let value = values
+                .get(&field.key)
+                .map(form_value_text)
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| "未填写".into());
+            (field.label.clone(), value)
+        })
+        .collect();
+    rows.extend(
+        values
+            .iter()
+            .filter(|(key, _)| !fields.iter().any(|f| &f.key == *key))
+            .map(|(key, value)| (form_label(key), form_value_text(value))),
+    );
+    rows
 }
 
 fn size_text(bytes: i64) -> String {
@@ -923,28 +1270,17 @@ async fn case_page_view(
         )
     });
 
-    let form_rows = view
-        .form
-        .as_object()
-        .map(|map| {
-            map.iter()
-                .map(|(k, v)| {
-                    let value = match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    (form_label(k), value)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let form_rows = form_rows(&item, &view.form);
     let materials = view
         .materials
         .iter()
-        .map(|m| MaterialLink {
+        .map(|m| MaterialView {
             name: m.material_name.clone(),
             file_name: m.file_name.clone(),
-            href: format!("/api/v1/files/{}", m.file_id),
+            href: format!("/work/cases/{}/materials/{}", case.id, m.file_id),
+            download_href: format!("/api/v1/files/{}", m.file_id),
+            preview: shown_inline(&m.content_type).unwrap_or(""),
+            type_label: type_label(&m.content_type),
             size: size_text(m.size),
         })
         .collect();
@@ -1056,6 +1392,406 @@ pub async fn act(
     }
 }
 
+// ---------------------------------------------------------------------------
+// The case list: every case of the department (of all of them for the
+// supervision centre and the audit admin), filtered, newest first. The
+// supervision dashboard's received, completed and overdue figures link here.
+
+/// The case list's filters as typed (a GET form, kept on the page).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ListForm {
+    #[serde(default)]
+    pub department_id: String,
+    #[serde(default)]
+    pub state: String,
+    /// Part of the item's name or code.
+    #[serde(default)]
+    pub item: String,
+    /// Part of the case number or the applicant's name.
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub received_from: String,
+    #[serde(default)]
+    pub received_to: String,
+    #[serde(default)]
+    pub completed_from: String,
+    #[serde(default)]
+    pub completed_to: String,
+    /// "1": open cases past their promised deadline only.
+    #[serde(default)]
+    pub overdue: String,
+    #[serde(default)]
+    pub page: String,
+}
+
+impl ListForm {
+    pub fn overdue_only(&self) -> bool {
+        !self.overdue.trim().is_empty()
+    }
+
+    pub fn department_is(&self, id: &i64) -> bool {
+        self.department_id.trim() == id.to_string()
+    }
+
+    pub fn state_is(&self, key: &str) -> bool {
+        self.state.trim() == key
+    }
+
+    /// The filter the form asks for, or the first field it names wrongly
+    /// (with the field's name in the message).
+    fn filter(&self, today: jiff::civil::Date) -> Result<CaseListFilter, ApiError> {
+        let text = |v: &str| Some(v.trim().to_string()).filter(|s| !s.is_empty());
+        let day = |field: &'static str, label: &str, v: &str| {
+            let v = v.trim();
+            if v.is_empty() {
+                return Ok(None);
+            }
+            crate::api::calendar::parse_day(field, v)
+                .map(Some)
+                .map_err(|e| ApiError::invalid(field, format!("{label}：{}", e.message)))
+        };
+        let department_id = match self.department_id.trim() {
+            "" => None,
+            v => Some(v.parse::<i64>().map_err(|_| {
+                ApiError::invalid("department_id", format!("部门：不是有效的部门编号：{v}"))
+            })?),
+        };
+        let state = match self.state.trim() {
+            "" => None,
+            v => Some(CaseState::parse(v).ok_or_else(|| {
+                ApiError::invalid("state", format!("办件状态：“{v}”不是有效的状态"))
+            })?),
+        };
+        let received_from = day("received_from", "收件日期（起）", &self.received_from)?;
+        let received_to = day("received_to", "收件日期（止）", &self.received_to)?;
+        let completed_from = day("completed_from", "办结日期（起）", &self.completed_from)?;
+        let completed_to = day("completed_to", "办结日期（止）", &self.completed_to)?;
+        if let (Some(from), Some(to)) = (received_from, received_to)
+            && from > to
+        {
+            return Err(ApiError::invalid(
+                "received_to",
+                "收件日期（止）不能早于收件日期（起）",
+            ));
+        }
+        if let (Some(from), Some(to)) = (completed_from, completed_to)
+            && from > to
+        {
+            return Err(ApiError::invalid(
+                "completed_to",
+                "办结日期（止）不能早于办结日期（起）",
+            ));
+        }
+        Ok(CaseListFilter {
+            department_id,
+            state,
+            item: text(&self.item),
+            text: text(&self.q),
+            received_from,
+            received_to,
+            completed_from,
+            completed_to,
+            overdue_on: self.overdue_only().then_some(today),
+            limit: LIST_PAGE as i64,
+            offset: 0,
+        })
+    }
+
+    fn link(&self, page: usize) -> String {
+        format!(
+            "/work/cases?department_id={}&state={}&item={}&q={}&received_from={}&received_to={}\
+             &completed_from={}&completed_to={}&overdue={}&page={page}",
+            query_value(self.department_id.trim()),
+            query_value(self.state.trim()),
+            query_value(self.item.trim()),
+            query_value(self.q.trim()),
+            query_value(self.received_from.trim()),
+            query_value(self.received_to.trim()),
+            query_value(self.completed_from.trim()),
+            query_value(self.completed_to.trim()),
+            if self.overdue_only() { "1" } else { "" },
+        )
+    }
+}
+
+/// A row of the case list.
+pub struct ListRow {
+    pub id: i64,
+    pub number: String,
+    pub item_name: String,
+    pub applicant: String,
+    pub department: String,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub submitted_on: String,
+    /// The remaining time of an open case, or when it was completed.
+    pub standing: String,
+    /// The deadline it runs against, e.g. 承诺期限 2026年12月8日.
+    pub due_line: String,
+    /// overdue | soon | ok | paused | none
+    pub urgency: &'static str,
+    pub cards: Vec<CardMark>,
+}
+
+#[derive(Template)]
+#[template(path = "work_cases.html")]
+struct ListPage {
+    layout: Layout,
+    sees_all: bool,
+    /// The person's own department (the only one listed unless `sees_all`).
+    own_department: String,
+    departments: Vec<(i64, String)>,
+    states: Vec<(&'static str, &'static str)>,
+    f: ListForm,
+    /// The field a bad filter named, and the message.
+    error: Option<(String, String)>,
+    rows: Vec<ListRow>,
+    total: i64,
+    pager: Pager,
+}
+
+impl ListPage {
+    fn error_on(&self, field: &str) -> bool {
+        self.error.as_ref().is_some_and(|(f, _)| f == field)
+    }
+}
+
+/// How many cases a page of the case list shows.
+const LIST_PAGE: usize = 50;
+
+pub async fn case_list(
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Query(form): Query<ListForm>,
+) -> Response {
+    match case_list_page(&state, &member, form).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_page(&state, Some(member.name.clone()), &e),
+    }
+}
+
+async fn case_list_page(
+    state: &AppState,
+    member: &StaffMember,
+    form: ListForm,
+) -> Result<ListPage, ApiError> {
+    let sees_all = sees_all_departments(member);
+    let today = civil_date(state.now());
+    let (mut filter, error) = match form.filter(today) {
+        Ok(filter) => (filter, None),
+        Err(e) => (
+            // A bad filter lists what the person may see, and says why.
+            CaseListFilter {
+                limit: LIST_PAGE as i64,
+                ..CaseListFilter::default()
+            },
+            Some((e.field.clone().unwrap_or_default(), e.message)),
+        ),
+    };
+    if !sees_all {
+        if filter
+            .department_id
+            .is_some_and(|id| id != member.department_id)
+        {
+            return Err(ApiError::forbidden(
+                "只能查看本部门的办件；查看其他部门的办件须有电子监察或安全审计岗位权限。",
+            ));
+        }
+        filter.department_id = Some(member.department_id);
+    }
+    let asked = page_number(&form.page);
+    filter.offset = ((asked - 1) * LIST_PAGE) as i64;
+    let (mut cases, mut total) = state.store.case_list(&filter).await?;
+    let pages = (total.max(1) as usize).div_ceil(LIST_PAGE);
+    if cases.is_empty() && asked > pages {
+        // Past the last page (the list shrank, or a typed number): the last.
+        filter.offset = ((pages - 1) * LIST_PAGE) as i64;
+        (cases, total) = state.store.case_list(&filter).await?;
+    }
+    let pager = Pager::new(asked, total as usize, LIST_PAGE, |p| form.link(p));
+
+    let ids: Vec<i64> = cases.iter().map(|c| c.case.id).collect();
+    let mut marks = card_marks(state, &ids).await?;
+    let rows = cases
+        .iter()
+        .map(|listed| {
+            let case = &listed.case;
+            let completed_on = listed
+                .completed_at
+                .map(|at| date_text(civil_date(at)))
+                .unwrap_or_default();
+            let (text, urgency, due_line) = if case.facts.state == CaseState::Completed {
+                (format!("{completed_on}办结"), "none", String::new())
+            } else {
+                let s = standing(state, case, today);
+                let due_line = match s.due {
+                    Some(due) if s.urgency != "none" => {
+                        format!("{} {}", s.due_kind, date_text(due))
+                    }
+                    _ => String::new(),
+                };
+                (s.text, s.urgency, due_line)
+            };
+            ListRow {
+                id: case.id,
+                number: case.number.clone(),
+                item_name: listed.item_name.clone(),
+                applicant: case.applicant.name.clone(),
+                department: listed.department_name.clone(),
+                state: case.facts.state.key(),
+                state_label: case.facts.state.label(),
+                submitted_on: date_text(civil_date(case.submitted_at)),
+                standing: text,
+                due_line,
+                urgency,
+                cards: marks.remove(&case.id).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let departments = if sees_all {
+        state
+            .store
+            .departments()
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let own_department = state.store.department(member.department_id).await?.name;
+    Ok(ListPage {
+        layout: Layout::new(state, "办件列表", "work", Some(member.name.clone())),
+        sees_all,
+        own_department,
+        departments,
+        states: CaseState::ALL
+            .iter()
+            .map(|s| (s.key(), s.label()))
+            .collect(),
+        f: form,
+        error,
+        rows,
+        total,
+        pager,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Materials handed in with a case, shown on the case page.
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MaterialQuery {
+    /// Any value: save the file instead of showing it.
+    #[serde(default)]
+    download: Option<String>,
+}
+
+/// Whether the browser shows a file of this type itself, safely: PDF in its
+/// viewer, and the image types uploads accept. Everything else (Word, Excel,
+/// OFD) is only downloaded.
+fn shown_inline(content_type: &str) -> Option<&'static str> {
+    match content_type {
+        "application/pdf" => Some("pdf"),
+        "image/png" | "image/jpeg" => Some("image"),
+        _ => None,
+    }
+}
+
+/// One material of the case as the page lists it.
+pub struct MaterialView {
+    pub name: String,
+    pub file_name: String,
+    pub size: String,
+    /// The file, shown inline (a page route that checks the case is visible).
+    pub href: String,
+    /// The same file, saved rather than shown.
+    pub download_href: String,
+    /// pdf | image | "" (not shown inline)
+    pub preview: &'static str,
+    pub type_label: &'static str,
+}
+
+fn type_label(content_type: &str) -> &'static str {
+    match content_type {
+        "application/pdf" => "PDF",
+        "image/png" => "PNG图片",
+        "image/jpeg" => "JPG图片",
+        "application/zip" => "OFD/压缩文件",
+        "application/msword" | "application/x-ole-storage" => "Word/Excel文档",
+        t if t.contains("wordprocessingml") => "Word文档",
+        t if t.contains("spreadsheetml") => "Excel表格",
+        _ => "文件",
+    }
+}
+
+/// A material handed in with a case, to staff who may see the case: shown in
+/// the browser (inline, its stored type, framed only by this site's pages) or
+/// saved with `?download=1`. Another department's case and a file that is not
+/// the case's read as absent.
+pub async fn material(
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Path((id, file_id)): Path<(String, String)>,
+    Query(query): Query<MaterialQuery>,
+) -> Response {
+    let result = async {
+        let case = visible_case(&state, &member, &id).await?;
+        let missing = || ApiError::not_found("未找到该材料");
+        let file_id: i64 = file_id.trim().parse().map_err(|_| missing())?;
+        let materials = state.store.case_materials(case.id).await?;
+        if !materials.iter().any(|m| m.file.id == file_id) {
+            return Err(missing());
+        }
+        let (info, bytes) = state.store.file(file_id).await?;
+        Ok::<_, ApiError>((info, bytes))
+    }
+    .await;
+    let (info, bytes) = match result {
+        Ok(file) => file,
+        Err(e) => return error_page(&state, Some(member.name.clone()), &e),
+    };
+    let inline = query.download.is_none() && shown_inline(&info.content_type).is_some();
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        crate::auth::urlencode(&info.name)
+    );
+    let mut response = ([(header::CONTENT_TYPE, info.content_type.clone())], bytes).into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    // The page headers add only what is missing: a material may be framed by
+    // this site's own case page (not by others), runs nothing, and is never
+    // cached nor read as another type.
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+        (header::CACHE_CONTROL, "private, no-store"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
+             object-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
+        ),
+        (
+            header::HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Routes of the workbench besides the queue and the case page.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/work/cases", get(case_list))
+        .route("/work/cases/{id}/materials/{file_id}", get(material))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -1093,7 +1829,12 @@ mod tests {
 
     #[test]
     fn remaining_days_are_coloured_by_urgency() {
-        assert_eq!(remaining_text(-2), ("超期2个工作日".to_string(), "overdue"));
+        assert_eq!(
+            remaining_text(-2),
+            ("已超期2个工作日".to_string(), "overdue")
+        );
+        assert_eq!(remaining_text(0).0, "今日到期");
+        assert_eq!(remaining_text(3).0, "剩余3个工作日");
         assert_eq!(remaining_text(0).1, "soon");
         assert_eq!(remaining_text(2).1, "soon");
         assert_eq!(remaining_text(3).1, "ok");

@@ -119,6 +119,7 @@ pub fn food_guide(code: &str, name: &str) -> Guide {
         complaint_phone: "0734-12345".into(),
         aliases: vec!["餐饮许可".into()],
         life_events: vec![],
+        form_fields: vec![],
     }
 }
 

@@ -321,6 +321,7 @@ pub fn guide(code: &str, name: &str) -> Guide {
         complaint_phone: "0734-12345".into(),
         aliases: vec![],
         life_events: vec![],
+        form_fields: vec![],
     }
 }
 
