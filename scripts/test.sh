@@ -20,6 +20,13 @@ fi
 # Tools the tests read documents with (pdftotext, pdffonts).
 need_packages=()
 command -v pdftotext >/dev/null 2>&1 || need_packages+=(poppler-utils)
+# The browser tests (crates/server/tests/browser.rs): Debian's headless
+# chromium, its chromedriver, and a Chinese font for the pages' text.
+[ -x /usr/bin/chromium ] || need_packages+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_packages+=(chromium-driver)
+if ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family 2>/dev/null)" ]; }; then
+  need_packages+=(fonts-wqy-microhei)
+fi
 if [ "${#need_packages[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     say "installing ${need_packages[*]}"

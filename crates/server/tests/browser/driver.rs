@@ -67,6 +67,18 @@ fn chromium() -> PathBuf {
     program("ONEWINDOW_CHROMIUM", "/usr/bin/chromium", "chromium")
 }
 
+/// The UTF-8 locale chromedriver runs in: the caller's when it names one,
+/// else C.UTF-8 (every Debian has it).
+fn utf8_locale() -> String {
+    std::env::var("LANG")
+        .ok()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            l.ends_with(".utf-8") || l.ends_with(".utf8")
+        })
+        .unwrap_or_else(|| "C.UTF-8".into())
+}
+
 // ---------------------------------------------------------------------------
 // chromedriver
 
@@ -89,9 +101,11 @@ impl Chromedriver {
             .arg("--port=0")
             // A Chinese browser, as the county's people use: chromium takes
             // its language (navigator.languages, Accept-Language, and with
-            // Debian's chromium-l10n its own texts) from these on Linux.
+            // Debian's chromium-l10n its own texts) from LANGUAGE on Linux.
+            // LANG must name a locale the system has (UTF-8, so that
+            // chromedriver can pass non-ASCII file names to a file field).
             .env("LANGUAGE", "zh_CN:zh")
-            .env("LANG", "zh_CN.UTF-8")
+            .env("LANG", utf8_locale())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
