@@ -20,8 +20,8 @@ use onewindow_core::case::{
     default_rights_notice,
 };
 use onewindow_core::catalog::{
-    Fee, FieldKind, FormField, Guide, HandlingCategory, ItemStatus, ItemType, Material,
-    RegionLevel, Step, Target,
+    DESCRIPTION_KEY, Fee, FieldKind, FormField, Guide, HandlingCategory, ItemStatus, ItemType,
+    Material, RegionLevel, Step, Target,
 };
 use onewindow_core::staff::Role;
 use onewindow_core::supervision::Level;
@@ -542,6 +542,8 @@ async fn portal_content(
     }
     let calendar = store.calendar_for(region);
     let today = civil_date(now);
+    // As many a slot as `serve` takes.
+    let capacity = onewindow_server::Settings::default().appointment_capacity;
     let mut booked = 0;
     for day in bookable_days(&*calendar, today) {
         for _ in 0..rng.random_range(4..9) {
@@ -559,7 +561,7 @@ async fn portal_content(
             };
             // A full slot is skipped, as a person would pick another.
             if store
-                .book_appointment(item.id, booking, 4, now)
+                .book_appointment(item.id, booking, capacity, now)
                 .await
                 .is_ok()
             {
@@ -706,7 +708,7 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
     };
     let mut form = form_values(rng, &item.guide.form_fields, day);
     form.insert(
-        "description".into(),
+        DESCRIPTION_KEY.into(),
         format!("申请办理{}", item.guide.name).into(),
     );
     let form = serde_json::Value::Object(form);

@@ -660,6 +660,28 @@ struct Acknowledged {
     refusals: Vec<String>,
 }
 
+/// A valid value for each of the item's own form fields.
+fn filled_form(guide: &onewindow_core::catalog::Guide) -> serde_json::Value {
+    use onewindow_core::catalog::FieldKind;
+    let mut form = serde_json::Map::new();
+    for f in &guide.form_fields {
+        let value = match f.kind {
+            FieldKind::Choice => f.options.first().cloned().unwrap_or_default(),
+            FieldKind::Number => "1".into(),
+            FieldKind::Date => "2026-01-05".into(),
+            FieldKind::Phone => "13800138000".into(),
+            FieldKind::IdNumber => "11010519491231002X".into(),
+            FieldKind::Text | FieldKind::LongText => "断电测试".into(),
+        };
+        form.insert(f.key.clone(), value.into());
+    }
+    form.insert(
+        onewindow_core::catalog::DESCRIPTION_KEY.into(),
+        "断电测试".into(),
+    );
+    serde_json::Value::Object(form)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_application_and_acceptance_survives_a_sigkill_of_the_server() {
     let dir = tempfile::tempdir().unwrap();
@@ -672,6 +694,7 @@ async fn every_acknowledged_application_and_acceptance_survives_a_sigkill_of_the
          WHERE d.code = 'scjgj' AND i.status = 'published' ORDER BY i.id LIMIT 1",
     )
     .await;
+    let form = filled_form(&store.item(item_id).await.unwrap().guide);
     store.close().await;
 
     let mut server = Server::start(dir.path(), &db);
@@ -686,7 +709,8 @@ async fn every_acknowledged_application_and_acceptance_survives_a_sigkill_of_the
     const LIMIT: usize = 2000;
     let mut clients = Vec::new();
     for n in 0..16 {
-        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        let (client, base, token, form) =
+            (client.clone(), base.clone(), token.clone(), form.clone());
         let (acknowledged, started, killed) = (
             Arc::clone(&acknowledged),
             Arc::clone(&started),
@@ -704,7 +728,7 @@ async fn every_acknowledged_application_and_acceptance_survives_a_sigkill_of_the
                 let application = serde_json::json!({
                     "item_id": item_id,
                     "applicant": { "name": format!("测试申请人{n}-{i}"), "phone": "13800138000" },
-                    "form": { "申请事项说明": "断电测试" },
+                    "form": form,
                 });
                 let Ok(response) = client
                     .post(format!("{base}/api/v1/applications"))

@@ -170,6 +170,11 @@ impl FormField {
     }
 }
 
+/// The key under which an application keeps the applicant's own description
+/// of what they apply for (申请事项说明), beside the item's form fields: no
+/// form field may use it.
+pub const DESCRIPTION_KEY: &str = "description";
+
 /// Checks the values of an item's form fields, as submitted under their keys;
 /// returns the form data to keep with the case (trimmed, empty values left
 /// out) or every problem at once, each named `form.<key>`.
@@ -337,6 +342,11 @@ impl Guide {
                 errors.push(FieldError::new(
                     format!("form_fields[{i}].key"),
                     "表单字段标识须以小写英文字母开头，只含小写字母、数字和下划线，不超过40个字符",
+                ));
+            } else if f.key == DESCRIPTION_KEY {
+                errors.push(FieldError::new(
+                    format!("form_fields[{i}].key"),
+                    format!("表单字段标识“{DESCRIPTION_KEY}”已用于申请事项说明，请换一个"),
                 ));
             } else if self.form_fields[..i].iter().any(|g| g.key == f.key) {
                 errors.push(FieldError::new(
@@ -558,6 +568,8 @@ pub(crate) mod tests {
             ]
         );
         guide.form_fields[0].key = "Shop Address".into();
+        assert!(guide.validate().unwrap_err()[0].field == "form_fields[0].key");
+        guide.form_fields[0].key = DESCRIPTION_KEY.into();
         assert!(guide.validate().unwrap_err()[0].field == "form_fields[0].key");
     }
 

@@ -79,6 +79,26 @@ pub fn roles_to_text(roles: &[Role]) -> String {
     roles.iter().map(|r| r.key()).collect::<Vec<_>>().join(",")
 }
 
+/// Checks the roles given to one person: at least one, and at most one of the
+/// three administrators' roles (三员分立: the system, security and audit
+/// administrators are different people).
+pub fn check_roles(roles: &[Role]) -> Result<(), crate::DomainError> {
+    if roles.is_empty() {
+        return Err(crate::DomainError::invalid("roles", "至少指定一个岗位"));
+    }
+    let admin_roles = roles
+        .iter()
+        .filter(|r| matches!(r, Role::Admin | Role::SecurityAdmin | Role::AuditAdmin))
+        .count();
+    if admin_roles > 1 {
+        return Err(crate::DomainError::invalid(
+            "roles",
+            "系统管理员、安全保密管理员和安全审计员须由不同人员担任",
+        ));
+    }
+    Ok(())
+}
+
 /// Who is acting on a case, as far as the rules need to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -123,6 +143,15 @@ mod tests {
         assert!(acting_for(3, Some(1), true, Some(2)).is_err());
         assert_eq!(acting_for(1, Some(1), false, Some(2)), Ok(None));
         assert_eq!(acting_for(5, None, false, None), Ok(None));
+    }
+
+    #[test]
+    fn one_person_holds_at_most_one_admin_role() {
+        assert!(check_roles(&[]).is_err());
+        assert!(check_roles(&[Role::Admin, Role::Handler]).is_ok());
+        let err = check_roles(&[Role::Admin, Role::AuditAdmin]).unwrap_err();
+        assert_eq!(err.field(), Some("roles"));
+        assert!(check_roles(&[Role::SecurityAdmin, Role::AuditAdmin]).is_err());
     }
 
     #[test]

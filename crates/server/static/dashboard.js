@@ -38,9 +38,13 @@
     return a;
   }
 
-  function cell(tag, content) {
+  // A table cell; label (the column's name) is shown beside the value when
+  // the table reads as a list on phones.
+  function cell(tag, content, label, className) {
     var c = document.createElement(tag);
     if (tag === 'th') { c.scope = 'row'; }
+    if (label) { c.setAttribute('data-label', label); }
+    if (className) { c.className = className; }
     if (content instanceof Node) { c.appendChild(content); } else { c.textContent = String(content); }
     return c;
   }
@@ -70,17 +74,17 @@
       fill(rank, data.departments.map(function (d) {
         var m = d.month;
         return [
-          cell('td', d.rank),
+          cell('td', d.rank, '', 'dash-rank-no'),
           cell('th', link('/supervision?department_id=' + d.department_id, d.department_name)),
-          cell('td', link(d.links.received, m.received)),
-          cell('td', link(d.links.completed, m.completed)),
-          cell('td', link(d.links.completed, m.completed_on_time)),
-          cell('td', rateText(m.on_time_rate)),
-          cell('td', link(d.links.overdue, d.overdue, d.overdue > 0 ? 'remaining remaining-overdue' : '')),
-          cell('td', link(d.links.warnings, m.warnings)),
-          cell('td', link(d.links.yellow, m.yellow)),
-          cell('td', link(d.links.red, m.red)),
-          cell('td', rateText(m.satisfaction_rate))
+          cell('td', link(d.links.received, m.received), '受理'),
+          cell('td', link(d.links.completed, m.completed), '办结'),
+          cell('td', link(d.links.completed, m.completed_on_time), '按时办结'),
+          cell('td', rateText(m.on_time_rate), '按时率'),
+          cell('td', link(d.links.overdue, d.overdue, d.overdue > 0 ? 'remaining remaining-overdue' : ''), '逾期未办结'),
+          cell('td', link(d.links.warnings, m.warnings), '预警'),
+          cell('td', link(d.links.yellow, m.yellow), '黄牌'),
+          cell('td', link(d.links.red, m.red), '红牌'),
+          cell('td', rateText(m.satisfaction_rate), '满意度')
         ];
       }));
     }
@@ -104,15 +108,25 @@
       textStyle: { fontSize: small ? 11 : 12 },
       tooltip: { trigger: 'axis', confine: true },
       legend: { top: 0, itemWidth: 14, itemHeight: 10, textStyle: { fontSize: small ? 11 : 12 } },
-      grid: { left: 8, right: small ? 8 : 16, top: 34, bottom: 8, containLabel: true }
+      // Room on the right for the last axis label, which is centred on its tick.
+      grid: { left: 8, right: small ? 18 : 22, top: 34, bottom: 8, containLabel: true }
     };
+  }
+
+  // A value axis whose labels never run into each other ("80100").
+  function valueAxis(el, extra) {
+    return merge({
+      type: 'value',
+      splitNumber: narrow(el) ? 4 : 5,
+      axisLabel: { hideOverlap: true, fontSize: narrow(el) ? 10 : 12 }
+    }, extra || {});
   }
 
   function monthAxis(data, el) {
     return {
       type: 'category',
       data: data.months.map(function (m) { return m.label; }),
-      axisLabel: { fontSize: narrow(el) ? 10 : 12, hideOverlap: true },
+      axisLabel: { fontSize: narrow(el) ? 10 : 12, hideOverlap: true, interval: 'auto' },
       axisTick: { alignWithLabel: true }
     };
   }
@@ -126,7 +140,7 @@
     volume: function (data, el) {
       return merge(base(el), {
         xAxis: monthAxis(data, el),
-        yAxis: { type: 'value', minInterval: 1 },
+        yAxis: valueAxis(el, { minInterval: 1 }),
         series: [
           { name: '受理', type: 'bar', color: COLORS.received,
             data: data.months.map(function (m) { return m.figures.received; }) },
@@ -136,19 +150,35 @@
       });
     },
     rate: function (data, el) {
+      var values = data.months.map(function (m) {
+        return m.figures.on_time_rate === null ? '-' : m.figures.on_time_rate;
+      });
+      // Only the latest month carries its figure; the others show theirs on
+      // hover (and in the tooltip), so that neighbouring labels never overlap.
+      var latest = -1;
+      var lowest = 100;
+      values.forEach(function (v, i) {
+        if (v !== '-') { latest = i; lowest = Math.min(lowest, v); }
+      });
+      // Rates sit near the top: the axis starts a little below the lowest one,
+      // in round steps (85%, 90%, 95%, 100%).
+      var low = Math.max(0, Math.floor(lowest / 5) * 5 - 5);
+      var step = 100 - low <= 25 ? 5 : (100 - low <= 50 ? 10 : 20);
+      low = Math.floor(low / step) * step;
       return merge(base(el), {
         tooltip: { trigger: 'axis', confine: true, valueFormatter: function (v) {
           return v === null || v === undefined || v === '-' ? '无办结' : v + '%';
         } },
         xAxis: monthAxis(data, el),
-        yAxis: { type: 'value', max: 100, axisLabel: { formatter: '{value}%' },
-          // Rates sit near the top: start the axis below the lowest one.
-          min: function (v) { return Math.max(0, Math.floor(v.min / 10) * 10 - 10); } },
+        yAxis: valueAxis(el, { max: 100, min: low, interval: step,
+          axisLabel: { formatter: '{value}%', hideOverlap: true, fontSize: narrow(el) ? 10 : 12 } }),
         series: [
           { name: '按时办结率', type: 'line', color: COLORS.rate, connectNulls: false,
-            symbolSize: 6, label: { show: !narrow(el), position: 'top', formatter: '{c}%', fontSize: 10 },
-            data: data.months.map(function (m) {
-              return m.figures.on_time_rate === null ? '-' : m.figures.on_time_rate;
+            symbolSize: 6,
+            label: { show: false, position: 'top', formatter: '{c}%', fontSize: 11 },
+            emphasis: { label: { show: true } },
+            data: values.map(function (v, i) {
+              return i === latest ? { value: v, label: { show: true, fontWeight: 'bold' } } : v;
             }) }
         ]
       });
@@ -160,7 +190,7 @@
       }
       return merge(base(el), {
         xAxis: monthAxis(data, el),
-        yAxis: { type: 'value', minInterval: 1 },
+        yAxis: valueAxis(el, { minInterval: 1 }),
         series: [series('预警', 'warnings', COLORS.warning), series('黄牌', 'yellow', COLORS.yellow),
           series('红牌', 'red', COLORS.red)]
       });
@@ -173,20 +203,23 @@
         var tb = b.year.warnings + b.year.yellow + b.year.red;
         return ta - tb;
       });
-      // One bar per department, tall enough to read on a phone.
-      el.style.height = Math.max(220, rows.length * 28 + 60) + 'px';
+      var small = narrow(el);
+      // One bar per department. On a phone each name stands above its bar,
+      // so that the bars keep the whole width; wider, the names are beside.
+      el.style.height = Math.max(220, rows.length * (small ? 40 : 28) + 60) + 'px';
       function series(name, key, color) {
-        return { name: name, type: 'bar', stack: 'cards', color: color, barMaxWidth: 18,
+        return { name: name, type: 'bar', stack: 'cards', color: color, barMaxWidth: small ? 12 : 18,
           data: rows.map(function (d) { return d.year[key]; }) };
       }
-      var small = narrow(el);
+      var nameLabel = small
+        ? { inside: true, verticalAlign: 'bottom', align: 'left', padding: [0, 0, 8, 4], fontSize: 11,
+          color: '#333a45', width: el.clientWidth - 40, overflow: 'truncate' }
+        : { width: 180, overflow: 'truncate', fontSize: 12 };
       var option = merge(base(el), {
         tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, confine: true },
-        xAxis: { type: 'value', minInterval: 1, position: 'top' },
+        xAxis: valueAxis(el, { minInterval: 1, position: 'top' }),
         yAxis: { type: 'category', data: rows.map(function (d) { return d.department_name; }),
-          axisLabel: { width: small ? 96 : 180, overflow: 'truncate', fontSize: small ? 11 : 12,
-            // On a phone the county's name in front (衡山县…) leaves room for the rest.
-            formatter: function (name) { return small ? name.replace(/^[^县]{2,4}县/, '') : name; } } },
+          axisTick: { show: !small }, axisLabel: nameLabel, z: 10 },
         series: [series('预警', 'warnings', COLORS.warning), series('黄牌', 'yellow', COLORS.yellow),
           series('红牌', 'red', COLORS.red)]
       });

@@ -221,7 +221,7 @@ async fn only_administrators_open_the_admin_pages_and_visitors_are_sent_to_log_i
     ] {
         assert!(hub.contains(&format!("href=\"{link}")), "{link} on the hub");
     }
-    assert!(hub.contains("督查规则") && hub.contains("消息发送记录"));
+    assert!(hub.contains("监察规则") && hub.contains("/admin/announcements"));
     // Two published items and one draft were seeded.
     assert!(
         hub.contains("<strong>2</strong><span>已发布</span>"),

@@ -13,8 +13,7 @@ use onewindow_core::staff::{Role, roles_to_text};
 use sqlx::Row;
 
 use crate::audit::{self, Entry};
-use crate::error::input_error;
-use crate::staff::{Department, NewStaff, StaffMember, hash_password, load_staff};
+use crate::staff::{Department, NewStaff, StaffMember, check_password, hash_password, load_staff};
 use crate::{Store, StoreError};
 
 /// The particulars of a department an administrator may change. The code
@@ -66,16 +65,6 @@ fn check_email(email: &str) -> Result<(), StoreError> {
                 .into(),
         )
     }
-}
-
-fn check_password(password: &str) -> Result<(), StoreError> {
-    if password.chars().count() < 8 {
-        return Err(DomainError::invalid("password", "密码至少8位").into());
-    }
-    if password.chars().count() > 128 {
-        return Err(DomainError::invalid("password", "密码不超过128位").into());
-    }
-    Ok(())
 }
 
 impl Store {
@@ -193,7 +182,7 @@ impl Store {
         email: String,
         now: Timestamp,
     ) -> Result<StaffMember, StoreError> {
-        let login = new.login.trim().to_string();
+        let login = new.login.trim();
         if login.is_empty() {
             return Err(DomainError::invalid("login", "登录名不能为空").into());
         }
@@ -213,51 +202,8 @@ impl Store {
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
             .map_err(StoreError::backend)??;
-        let result = self
-            .write(move |conn| {
-                Box::pin(async move {
-                    let row = sqlx::query(
-                        "INSERT INTO staff (login, name, department_id, roles, password_hash, phone, email) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                    )
-                    .bind(&login)
-                    .bind(new.name.trim())
-                    .bind(new.department_id)
-                    .bind(roles_to_text(&new.roles))
-                    .bind(&hash)
-                    .bind(new.phone.trim())
-                    .bind(&email)
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(|e| {
-                        input_error(
-                            e,
-                            Some(("login", &format!("登录名“{login}”已被使用"))),
-                            Some(("department_id", "部门不存在")),
-                        )
-                    })?;
-                    let id: i64 = row.try_get("id")?;
-                    let detail = serde_json::json!({
-                        "login": login, "roles": roles_to_text(&new.roles), "email": !email.is_empty(),
-                    });
-                    audit::append(
-                        conn,
-                        now,
-                        Entry {
-                            actor: &actor,
-                            action: "create_staff",
-                            object_kind: "staff",
-                            object_id: &id.to_string(),
-                            detail: &detail,
-                        },
-                    )
-                    .await?;
-                    load_staff(conn, id).await
-                })
-            })
-            .await;
-        self.caches.staff_changed();
-        result
+        self.insert_staff_with_email(actor, new, hash, email, now)
+            .await
     }
 
     /// Changes a staff member's name, roles, phone and e-mail. The last

@@ -1184,8 +1184,9 @@ pub struct CaseListFilter {
     pub completed_from: Option<jiff::civil::Date>,
     /// Completed (办结: delivered) on or before this day.
     pub completed_to: Option<jiff::civil::Date>,
-    /// Only cases still running against a promised deadline that fell before
-    /// this day (overdue on it), as the supervision dashboard counts them.
+    /// Only open cases (their promised deadline running or paused, not
+    /// ended) whose promised deadline fell before this day, as the
+    /// supervision dashboard counts them.
     pub overdue_on: Option<jiff::civil::Date>,
     pub limit: i64,
     pub offset: i64,

@@ -13,7 +13,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{self, Entry};
-use crate::db::{from_micros, micros};
+use crate::db::{Backend, from_micros, micros};
 use crate::{Store, StoreError};
 
 /// An announcement as published.
@@ -250,8 +250,10 @@ impl Store {
 
     /// Books `booking` at the window of `item_id`'s department, if its slot
     /// has fewer than `capacity` bookings on that day. The count and the
-    /// insert run in one job of the single writer, so two people cannot take
-    /// the last place together.
+    /// insert run in one job of the writer, so two people cannot take the
+    /// last place together; on PostgreSQL, where each node runs a writer, the
+    /// job first locks the department's row, so that bookings for it from
+    /// several nodes take turns and each count sees the others' inserts.
     pub async fn book_appointment(
         &self,
         item_id: i64,
@@ -264,8 +266,15 @@ impl Store {
             return Err(DomainError::ItemNotPublished.into());
         }
         let department_id = item.department_id;
+        let backend = self.backend();
         self.write(move |conn| {
             Box::pin(async move {
+                if backend == Backend::Postgres {
+                    sqlx::query("SELECT id FROM departments WHERE id = $1 FOR UPDATE")
+                        .bind(department_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                }
                 let day = booking.day.to_string();
                 let taken: i64 = sqlx::query(
                     "SELECT COUNT(*) AS n FROM appointments \
@@ -289,13 +298,14 @@ impl Store {
                     .into());
                 }
                 // The code needs the row's id: insert with a placeholder code
-                // unique to this job, then set it.
+                // (unique while the department's bookings take turns), then
+                // set it.
                 let id: i64 = sqlx::query(
                     "INSERT INTO appointments \
                      (code, item_id, department_id, day, slot, name, phone, note, booked_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 )
-                .bind(format!("pending-{}", micros(now)))
+                .bind(format!("pending-{department_id}-{}", micros(now)))
                 .bind(item_id)
                 .bind(department_id)
                 .bind(&day)

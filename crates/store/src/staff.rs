@@ -122,6 +122,17 @@ fn staff_from(row: &AnyRow) -> Result<StaffMember, StoreError> {
     })
 }
 
+/// Checks the length of a new password: 8 to 128 characters.
+pub(crate) fn check_password(password: &str) -> Result<(), StoreError> {
+    if password.chars().count() < 8 {
+        return Err(DomainError::invalid("password", "密码至少8位").into());
+    }
+    if password.chars().count() > 128 {
+        return Err(DomainError::invalid("password", "密码不超过128位").into());
+    }
+    Ok(())
+}
+
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, StoreError> {
     let mut salt = [0u8; 16];
@@ -272,9 +283,7 @@ impl Store {
         if new.login.trim().is_empty() {
             return Err(DomainError::invalid("login", "登录名不能为空").into());
         }
-        if new.password.chars().count() < 8 {
-            return Err(DomainError::invalid("password", "密码至少8位").into());
-        }
+        check_password(&new.password)?;
         let hash = hash_password(&new.password)?;
         self.insert_staff(actor, new, hash, now).await
     }
@@ -288,18 +297,33 @@ impl Store {
         password_hash: String,
         now: Timestamp,
     ) -> Result<StaffMember, StoreError> {
+        self.insert_staff_with_email(actor, new, password_hash, String::new(), now)
+            .await
+    }
+
+    /// [`Store::insert_staff`] with an e-mail address for alerts (empty for
+    /// none), in the same job.
+    pub(crate) async fn insert_staff_with_email(
+        &self,
+        actor: String,
+        new: NewStaff,
+        password_hash: String,
+        email: String,
+        now: Timestamp,
+    ) -> Result<StaffMember, StoreError> {
         let result = self.write(move |conn| {
             Box::pin(async move {
                 let row = sqlx::query(AssertSqlSafe(format!(
-                    "INSERT INTO staff (login, name, department_id, roles, password_hash, phone) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING {STAFF_COLUMNS}"
+                    "INSERT INTO staff (login, name, department_id, roles, password_hash, phone, email) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {STAFF_COLUMNS}"
                 )))
                 .bind(new.login.trim())
                 .bind(new.name.trim())
                 .bind(new.department_id)
                 .bind(roles_to_text(&new.roles))
                 .bind(&password_hash)
-                .bind(&new.phone)
+                .bind(new.phone.trim())
+                .bind(&email)
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(|e| {
@@ -310,7 +334,9 @@ impl Store {
                     )
                 })?;
                 let member = staff_from(&row)?;
-                let detail = serde_json::json!({ "login": member.login, "roles": roles_to_text(&member.roles) });
+                let detail = serde_json::json!({
+                    "login": member.login, "roles": roles_to_text(&member.roles), "email": !email.is_empty(),
+                });
                 audit::append(conn, now, Entry {
                     actor: &actor,
                     action: "create_staff",

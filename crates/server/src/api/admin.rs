@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onewindow_core::catalog::{Guide, ItemStatus, RegionLevel};
-use onewindow_core::staff::{Role, parse_roles};
+use onewindow_core::staff::{Role, check_roles, parse_roles};
 use onewindow_store::audit::Verification;
 use onewindow_store::staff::{NewDepartment, NewStaff};
 use serde::{Deserialize, Serialize};
@@ -284,20 +284,7 @@ pub async fn create_staff(
     user.require_any(&[Role::Admin, Role::SecurityAdmin])?;
     let roles = parse_roles(&request.roles.join(","))
         .map_err(|r| ApiError::invalid("roles", format!("岗位“{r}”不存在")))?;
-    if roles.is_empty() {
-        return Err(ApiError::invalid("roles", "至少指定一个岗位"));
-    }
-    // Separation of the three admins (三员分立): one person, one admin role.
-    let admin_roles = roles
-        .iter()
-        .filter(|r| matches!(r, Role::Admin | Role::SecurityAdmin | Role::AuditAdmin))
-        .count();
-    if admin_roles > 1 {
-        return Err(ApiError::invalid(
-            "roles",
-            "系统管理员、安全保密管理员和安全审计员须由不同人员担任",
-        ));
-    }
+    check_roles(&roles)?;
     let member = state
         .store
         .create_staff(

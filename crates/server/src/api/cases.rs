@@ -322,12 +322,16 @@ pub async fn summaries(state: &AppState, cases: &[Case]) -> ApiResult<Vec<CaseSu
     Ok(out)
 }
 
+/// Whether a staff member sees every department's cases: the supervision
+/// centre and the audit admin do; everyone else sees their own department's.
+pub fn sees_all_departments(member: &onewindow_store::staff::StaffMember) -> bool {
+    member.has(Role::Supervisor) || member.has(Role::AuditAdmin)
+}
+
 /// Whether a staff member may see a case: their own department's, or any for
-/// the supervision centre and the audit admin.
+/// those who see all departments.
 pub fn can_view(user: &StaffUser, case: &Case) -> bool {
-    user.0.department_id == case.department_id
-        || user.0.has(Role::Supervisor)
-        || user.0.has(Role::AuditAdmin)
+    user.0.department_id == case.department_id || sees_all_departments(&user.0)
 }
 
 async fn read_application(
@@ -704,8 +708,7 @@ pub async fn list_cases(
     user: StaffUser,
     Query(query): Query<CaseQuery>,
 ) -> ApiResult<axum::Json<CasePage>> {
-    let sees_all = user.0.has(Role::Supervisor) || user.0.has(Role::AuditAdmin);
-    let department_id = if sees_all {
+    let department_id = if sees_all_departments(&user.0) {
         query.department_id
     } else {
         Some(user.0.department_id)

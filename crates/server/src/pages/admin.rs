@@ -27,7 +27,7 @@ use onewindow_core::catalog::{
     Fee, FieldKind, FormField, Guide, HandlingCategory, ItemStatus, ItemType, Material,
     RegionLevel, Step, Target,
 };
-use onewindow_core::staff::Role;
+use onewindow_core::staff::{Role, check_roles};
 use onewindow_store::admin::{DepartmentChanges, StaffProfile};
 use onewindow_store::catalog::{ItemFilter, ServiceItem};
 use onewindow_store::clock::NewOverride;
@@ -35,7 +35,8 @@ use onewindow_store::staff::{Department, NewDepartment, NewStaff, StaffMember, W
 use serde::Deserialize;
 
 use super::{
-    Layout, SameOrigin, date_text, datetime_text, error_page, query_value, render, see_other,
+    DoneQuery, Layout, SameOrigin, date_text, datetime_text, error_page, page_id, query_value,
+    render, see_other,
 };
 use crate::AppState;
 use crate::auth::{PageUser, StaffUser};
@@ -83,13 +84,10 @@ fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// The id in a page's address; anything else reads as a missing record.
-fn page_id(id: &str, what: &str) -> Result<i64, ApiError> {
-    id.trim()
-        .parse()
-        .ok()
-        .filter(|id: &i64| *id > 0)
-        .ok_or_else(|| ApiError::not_found(what))
+/// The record a page's address names, for a person with one of `roles`: its
+/// id, or why not (403 for the person, 404 for a bad id).
+fn admit(member: &StaffMember, roles: &[Role], id: &str, what: &str) -> Result<i64, ApiError> {
+    allow(member, roles).and_then(|()| page_id(id, what))
 }
 
 fn fail(state: &AppState, member: &StaffMember, error: &ApiError) -> Response {
@@ -215,12 +213,6 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "present" => "已登记返岗。",
         _ => return None,
     })
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct DoneQuery {
-    #[serde(default)]
-    done: String,
 }
 
 // ---------------------------------------------------------------------------
@@ -391,14 +383,20 @@ async fn items_page(
             None
         }),
     };
-    let page = query.page.trim().parse::<i64>().unwrap_or(1).max(1);
+    // Bounded, so that the offset and `page * PER_PAGE` cannot overflow.
+    let page = query
+        .page
+        .trim()
+        .parse::<i64>()
+        .unwrap_or(1)
+        .clamp(1, 1_000_000);
     let filter = ItemFilter {
         text: Some(query.q.trim().to_string()).filter(|q| !q.is_empty()),
         department_id,
         status,
         category: None,
         limit: PER_PAGE,
-        offset: (page - 1).saturating_mul(PER_PAGE),
+        offset: (page - 1) * PER_PAGE,
     };
     let (found, total) = state.store.items(&filter).await?;
     let rows = found
@@ -1341,13 +1339,10 @@ pub async fn edit_item(
     if let Err(e) = allow(&member, &[Role::Admin]) {
         return fail(&state, &member, &e);
     }
-    let loaded = async {
-        let id = page_id(&id, "未找到该事项")?;
-        let item = state.store.item(id).await?;
-        let department = state.store.department(item.department_id).await?;
-        Ok::<_, ApiError>((item, department))
-    }
-    .await;
+    let loaded = match page_id(&id, "未找到该事项") {
+        Ok(id) => item_and_department(&state, id).await,
+        Err(e) => Err(e),
+    };
     let (item, department) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return fail(&state, &member, &e),
@@ -1371,6 +1366,16 @@ pub async fn edit_item(
         flash_text(&query.done),
     );
     render(StatusCode::OK, &page)
+}
+
+/// An item and its department, as the guide form shows them.
+async fn item_and_department(
+    state: &AppState,
+    id: i64,
+) -> Result<(ServiceItem, Department), ApiError> {
+    let item = state.store.item(id).await?;
+    let department = state.store.department(item.department_id).await?;
+    Ok((item, department))
 }
 
 /// What the guide form's buttons ask for.
@@ -1484,13 +1489,10 @@ pub async fn save_item(
     if let Err(e) = allow(&member, &[Role::Admin]) {
         return fail(&state, &member, &e);
     }
-    let loaded = async {
-        let id = page_id(&id, "未找到该事项")?;
-        let item = state.store.item(id).await?;
-        let department = state.store.department(item.department_id).await?;
-        Ok::<_, ApiError>((item, department))
-    }
-    .await;
+    let loaded = match page_id(&id, "未找到该事项") {
+        Ok(id) => item_and_department(&state, id).await,
+        Err(e) => Err(e),
+    };
     let (item, department) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return fail(&state, &member, &e),
@@ -1614,10 +1616,16 @@ pub struct StatusForm {
     back: String,
 }
 
-/// A page of the catalog list to return to, or the item's own page.
+/// A page of the catalog list to return to, or the item's own page. Only a
+/// path of this site that can stand in a `Location` header as it is (the list
+/// writes its links percent-encoded) is taken.
 fn back_to(back: &str, id: i64) -> String {
     let back = back.trim();
-    if back.starts_with("/admin/items") && !back.contains("//") && !back.contains('\\') {
+    if back.starts_with("/admin/items")
+        && !back.contains("//")
+        && !back.contains('\\')
+        && back.bytes().all(|b| b.is_ascii_graphic())
+    {
         back.to_string()
     } else {
         format!("/admin/items/{id}/edit")
@@ -1643,10 +1651,7 @@ pub async fn item_status(
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    if let Err(e) = allow(&member, &[Role::Admin]) {
-        return fail(&state, &member, &e);
-    }
-    let id = match page_id(&id, "未找到该事项") {
+    let id = match admit(&member, &[Role::Admin], &id, "未找到该事项") {
         Ok(id) => id,
         Err(e) => return fail(&state, &member, &e),
     };
@@ -1667,13 +1672,7 @@ pub async fn item_status(
         Err(e) => {
             // Publishing an incomplete guide: the guide's form, with why.
             let error = ApiError::from(e);
-            let loaded = async {
-                let item = state.store.item(id).await?;
-                let department = state.store.department(item.department_id).await?;
-                Ok::<_, ApiError>((item, department))
-            }
-            .await;
-            match loaded {
+            match item_and_department(&state, id).await {
                 Ok((item, department)) => {
                     let context = FormContext {
                         item: Some(&item),
@@ -1953,10 +1952,7 @@ pub async fn department_page(
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    if let Err(e) = allow(&member, PEOPLE) {
-        return fail(&state, &member, &e);
-    }
-    let id = match page_id(&id, "未找到该部门") {
+    let id = match admit(&member, PEOPLE, &id, "未找到该部门") {
         Ok(id) => id,
         Err(e) => return fail(&state, &member, &e),
     };
@@ -2079,10 +2075,7 @@ pub async fn update_department(
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = allow(&member, &[Role::Admin]) {
-        return fail(&state, &member, &e);
-    }
-    let id = match page_id(&id, "未找到该部门") {
+    let id = match admit(&member, &[Role::Admin], &id, "未找到该部门") {
         Ok(id) => id,
         Err(e) => return fail(&state, &member, &e),
     };
@@ -2116,10 +2109,7 @@ pub async fn create_window(
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = allow(&member, &[Role::Admin]) {
-        return fail(&state, &member, &e);
-    }
-    let id = match page_id(&id, "未找到该部门") {
+    let id = match admit(&member, &[Role::Admin], &id, "未找到该部门") {
         Ok(id) => id,
         Err(e) => return fail(&state, &member, &e),
     };
@@ -2194,20 +2184,7 @@ fn ticked_roles(pairs: &Pairs) -> Result<Vec<Role>, ApiError> {
         .into_iter()
         .filter(|r| pairs.iter().any(|(k, _)| *k == format!("role_{}", r.key())))
         .collect();
-    if roles.is_empty() {
-        return Err(ApiError::invalid("roles", "至少指定一个岗位"));
-    }
-    // Separation of the three admins (三员分立): one person, one admin role.
-    let admin_roles = roles
-        .iter()
-        .filter(|r| matches!(r, Role::Admin | Role::SecurityAdmin | Role::AuditAdmin))
-        .count();
-    if admin_roles > 1 {
-        return Err(ApiError::invalid(
-            "roles",
-            "系统管理员、安全保密管理员和安全审计员须由不同人员担任",
-        ));
-    }
+    check_roles(&roles)?;
     Ok(roles)
 }
 
@@ -2227,10 +2204,7 @@ pub async fn create_staff(
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = allow(&member, PEOPLE) {
-        return fail(&state, &member, &e);
-    }
-    let id = match page_id(&id, "未找到该部门") {
+    let id = match admit(&member, PEOPLE, &id, "未找到该部门") {
         Ok(id) => id,
         Err(e) => return fail(&state, &member, &e),
     };
@@ -2382,10 +2356,7 @@ pub async fn staff_page(
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    if let Err(e) = allow(&member, PEOPLE) {
-        return fail(&state, &member, &e);
-    }
-    let id = match page_id(&id, "未找到该工作人员") {
+    let id = match admit(&member, PEOPLE, &id, "未找到该工作人员") {
         Ok(id) => id,
         Err(e) => return fail(&state, &member, &e),
     };
@@ -2487,10 +2458,7 @@ pub async fn update_staff(
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = allow(&member, PEOPLE) {
-        return fail(&state, &member, &e);
-    }
-    let id = match page_id(&id, "未找到该工作人员") {
+    let id = match admit(&member, PEOPLE, &id, "未找到该工作人员") {
         Ok(id) => id,
         Err(e) => return fail(&state, &member, &e),
     };
@@ -2523,10 +2491,7 @@ pub async fn reset_password(
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = allow(&member, PEOPLE) {
-        return fail(&state, &member, &e);
-    }
-    let id = match page_id(&id, "未找到该工作人员") {
+    let id = match admit(&member, PEOPLE, &id, "未找到该工作人员") {
         Ok(id) => id,
         Err(e) => return fail(&state, &member, &e),
     };
@@ -2903,10 +2868,7 @@ pub async fn revoke_override(
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = allow(&member, &[Role::Admin]) {
-        return fail(&state, &member, &e);
-    }
-    let id = match page_id(&id, "未找到该日历调整") {
+    let id = match admit(&member, &[Role::Admin], &id, "未找到该日历调整") {
         Ok(id) => id,
         Err(e) => return fail(&state, &member, &e),
     };
@@ -2951,6 +2913,22 @@ mod tests {
         list.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn only_catalog_pages_of_this_site_are_returned_to() {
+        let back = "/admin/items?department_id=&status=draft&q=%E9%A3%9F&page=2";
+        assert_eq!(back_to(back, 7), back);
+        for bad in [
+            "https://evil.example/admin/items",
+            "//evil.example/admin/items",
+            "/admin/items/../../x\\y",
+            "/admin/items?q=\r\nSet-Cookie: a=b",
+            "/admin/items?q=食品",
+            "",
+        ] {
+            assert_eq!(back_to(bad, 7), "/admin/items/7/edit", "{bad:?}");
+        }
     }
 
     #[test]

@@ -30,6 +30,7 @@ use jiff::civil::Date;
 use onewindow_core::calendar::china_zone;
 
 use crate::AppState;
+use crate::auth::MaybeUser;
 use crate::error::ApiError;
 
 pub fn routes() -> Router<AppState> {
@@ -248,6 +249,29 @@ pub fn render(status: StatusCode, template: &impl Template) -> Response {
                 .into_response()
         }
     }
+}
+
+/// The name the frame shows for whoever is logged in, if anyone is.
+pub fn user_name(user: &MaybeUser) -> Option<String> {
+    user.0.as_ref().map(|m| m.name.clone())
+}
+
+/// The id in a page's address; anything but a positive number reads as a
+/// missing record (`what` says which).
+pub fn page_id(id: &str, what: &str) -> Result<i64, ApiError> {
+    id.trim()
+        .parse()
+        .ok()
+        .filter(|id: &i64| *id > 0)
+        .ok_or_else(|| ApiError::not_found(what))
+}
+
+/// The query of a page a POST redirects to: `?done=<key>` names what was
+/// just done, for the page's notice.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    pub done: String,
 }
 
 /// A redirect after a POST (303, so the browser follows with a GET).

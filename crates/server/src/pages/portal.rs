@@ -19,9 +19,12 @@ use onewindow_store::portal::{Appointment, NewAnnouncement};
 use onewindow_store::staff::StaffMember;
 use serde::Deserialize;
 
-use super::{Layout, SameOrigin, date_text, datetime_text, error_page, render, see_other};
+use super::{
+    DoneQuery, Layout, SameOrigin, date_text, datetime_text, error_page, page_id, render,
+    see_other, user_name,
+};
 use crate::AppState;
-use crate::auth::{MaybeUser, PageUser};
+use crate::auth::{MaybeUser, PageUser, StaffUser};
 use crate::error::ApiError;
 
 pub fn routes() -> Router<AppState> {
@@ -40,18 +43,6 @@ pub fn routes() -> Router<AppState> {
             get(admin_announcements).post(publish),
         )
         .route("/admin/announcements/{id}/withdraw", post(withdraw))
-}
-
-fn user_name(user: &MaybeUser) -> Option<String> {
-    user.0.as_ref().map(|m| m.name.clone())
-}
-
-fn page_id(id: &str, what: &str) -> Result<i64, ApiError> {
-    id.trim()
-        .parse()
-        .ok()
-        .filter(|id: &i64| *id > 0)
-        .ok_or_else(|| ApiError::not_found(what))
 }
 
 /// The first error of each field, for showing next to it.
@@ -158,12 +149,6 @@ pub struct AnnouncementForm {
     pub pinned: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct FlashQuery {
-    #[serde(default)]
-    done: String,
-}
-
 /// The refusal page for anyone but an administrator.
 fn unless_admin(state: &AppState, member: &StaffMember) -> Option<Response> {
     (!member.has(Role::Admin)).then(|| {
@@ -207,7 +192,7 @@ async fn admin_announcements_page(
 async fn admin_announcements(
     State(state): State<AppState>,
     PageUser(member): PageUser,
-    Query(query): Query<FlashQuery>,
+    Query(query): Query<DoneQuery>,
 ) -> Response {
     if let Some(refused) = unless_admin(&state, &member) {
         return refused;
@@ -244,7 +229,12 @@ async fn publish(
     };
     match state
         .store
-        .publish_announcement(format!("staff:{}", member.id), member.id, new, state.now())
+        .publish_announcement(
+            StaffUser(member.clone()).scope(),
+            member.id,
+            new,
+            state.now(),
+        )
         .await
     {
         Ok(_) => see_other("/admin/announcements?done=published"),
@@ -277,7 +267,7 @@ async fn withdraw(
     let result = match page_id(&id, "未找到该公告") {
         Ok(id) => state
             .store
-            .withdraw_announcement(format!("staff:{}", member.id), id, state.now())
+            .withdraw_announcement(StaffUser(member.clone()).scope(), id, state.now())
             .await
             .map_err(|e| match e {
                 StoreError::NotFound { .. } => ApiError::not_found("未找到该公告，或已撤下"),

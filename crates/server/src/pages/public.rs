@@ -11,7 +11,9 @@ use axum::response::{IntoResponse, Response};
 use onewindow_core::DomainError;
 use onewindow_core::FieldError;
 use onewindow_core::case::{Applicant, CaseState, Channel, is_id_number, is_phone};
-use onewindow_core::catalog::{Guide, HandlingCategory, ItemStatus, Target, check_form, yuan};
+use onewindow_core::catalog::{
+    DESCRIPTION_KEY, Guide, HandlingCategory, ItemStatus, Target, check_form, yuan,
+};
 use onewindow_store::cases::NewCase;
 use onewindow_store::catalog::ServiceItem;
 use onewindow_store::files::NewFile;
@@ -20,8 +22,8 @@ use onewindow_store::staff::Department;
 use serde::Deserialize;
 
 use super::{
-    Layout, SameOrigin, TimelineEntry, date_string_text, detail_lines, error_page, query_value,
-    render,
+    Layout, SameOrigin, TimelineEntry, date_string_text, detail_lines, error_page, page_id,
+    query_value, render, user_name,
 };
 use crate::AppState;
 use crate::api::catalog::ItemQuery;
@@ -31,10 +33,6 @@ use crate::search::Facet;
 use crate::upload::check_file;
 
 const PER_PAGE: i64 = 20;
-
-fn user_name(user: &MaybeUser) -> Option<String> {
-    user.0.as_ref().map(|m| m.name.clone())
-}
 
 // ---------------------------------------------------------------------------
 // The catalog.
@@ -405,7 +403,7 @@ struct GuidePage {
 /// draft); otherwise "not found".
 async fn visible_item(state: &AppState, id: &str, staff: bool) -> Result<ServiceItem, ApiError> {
     let not_found = || ApiError::not_found("未找到该事项");
-    let id: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let id = page_id(id, "未找到该事项")?;
     let item = state.store.item(id).await?;
     if item.status != ItemStatus::Published && !staff {
         return Err(not_found());
@@ -960,7 +958,7 @@ pub async fn apply(
     }
     let mut form = field_data;
     if !values.description.is_empty() {
-        form.insert("description".into(), values.description.clone().into());
+        form.insert(DESCRIPTION_KEY.into(), values.description.clone().into());
     }
     let applicant = Applicant {
         name: values.name.clone(),

@@ -17,8 +17,8 @@ use onewindow_store::staff::StaffMember;
 use serde::Deserialize;
 
 use super::{
-    Layout, SameOrigin, date_text, datetime_text, error_page, government_name, query_value, render,
-    see_other,
+    Layout, SameOrigin, date_text, datetime_text, error_page, government_name, page_id,
+    query_value, render, see_other,
 };
 use crate::AppState;
 use crate::api::supervision::{
@@ -26,11 +26,6 @@ use crate::api::supervision::{
 };
 use crate::auth::{PageUser, StaffUser};
 use crate::error::ApiError;
-
-/// The id in a page's address; anything else reads as a missing record.
-fn page_id(id: &str, what: &str) -> Result<i64, ApiError> {
-    id.trim().parse().map_err(|_| ApiError::not_found(what))
-}
 
 /// A card in a list, as people read it.
 pub struct CardRow {

@@ -16,6 +16,7 @@ use onewindow_core::case::{
     Action, Case, CaseState, Command, FeeCharged, Outcome, SpecialProcedure, SupplementItem,
     default_rights_notice,
 };
+use onewindow_core::catalog::DESCRIPTION_KEY;
 use onewindow_core::staff::Role;
 use onewindow_store::cases::CaseListFilter;
 use onewindow_store::catalog::ServiceItem;
@@ -24,10 +25,12 @@ use serde::Deserialize;
 
 use super::{
     Layout, PROCEDURES, SameOrigin, TimelineEntry, date_string_text, date_text, detail_lines,
-    error_page, government_name, query_value, render, see_other, timestamp_string_text,
+    error_page, government_name, page_id, query_value, render, see_other, timestamp_string_text,
 };
 use crate::AppState;
-use crate::api::cases::{CaseView, CommandRequest, can_view, case_view, run_command, summaries};
+use crate::api::cases::{
+    CaseView, CommandRequest, can_view, case_view, run_command, sees_all_departments, summaries,
+};
 use crate::api::session::session_cookie;
 use crate::auth::{MaybeUser, PageUser, SESSION_COOKIE, StaffUser};
 use crate::error::ApiError;
@@ -173,8 +176,8 @@ async fn card_marks(
 struct Standing {
     due_kind: &'static str,
     due: Option<jiff::civil::Date>,
-    /// Working days left, for the order (negative: overdue); none when no
-    /// clock runs for the department.
+    /// Working days left, for the order (negative: overdue); none when the
+    /// case's clock is not running (paused, decided, closed, or no due day).
     remaining: Option<i64>,
     text: String,
     /// overdue | soon | ok | paused | none
@@ -340,9 +343,14 @@ impl Pager {
     }
 }
 
-/// A page number as typed; anything else is the first page.
+/// The highest page number read from an address: a list's offset stays far
+/// from overflowing whatever number is typed.
+const MAX_PAGE: usize = 1_000_000;
+
+/// A page number as typed (at most [`MAX_PAGE`]); anything else is the first
+/// page.
 fn page_number(text: &str) -> usize {
-    text.trim().parse::<usize>().unwrap_or(1).max(1)
+    text.trim().parse::<usize>().unwrap_or(1).clamp(1, MAX_PAGE)
 }
 
 #[derive(Template)]
@@ -422,12 +430,6 @@ fn queue_deadline(
             crate::api::cases::remaining_days(calendar, case, state.now()),
         ),
     }
-}
-
-/// Whether a person sees every department's cases, as the API's case list
-/// and `can_view` decide: the supervision centre and the audit admin.
-fn sees_all_departments(member: &StaffMember) -> bool {
-    member.has(Role::Supervisor) || member.has(Role::AuditAdmin)
 }
 
 pub async fn queue(
@@ -776,7 +778,7 @@ fn sample_command(action: Action) -> Option<Command> {
 /// or a field since removed from the item).
 fn form_label(key: &str) -> String {
     match key {
-        "description" => "申请事项说明".into(),
+        DESCRIPTION_KEY => "申请事项说明".into(),
         other => other.to_string(),
     }
 }
@@ -1061,18 +1063,16 @@ pub struct CaseQuery {
     ok: String,
 }
 
-fn parse_id(id: &str) -> Result<i64, ApiError> {
-    id.trim()
-        .parse()
-        .map_err(|_| ApiError::not_found("未找到该办件"))
-}
-
 /// The case if `member` may see it; another department's case reads as absent.
 async fn visible_case(state: &AppState, member: &StaffMember, id: &str) -> Result<Case, ApiError> {
-    let case = state.store.case(parse_id(id)?).await.map_err(|e| match e {
-        onewindow_store::StoreError::NotFound { .. } => ApiError::not_found("未找到该办件"),
-        other => other.into(),
-    })?;
+    let case = state
+        .store
+        .case(page_id(id, "未找到该办件")?)
+        .await
+        .map_err(|e| match e {
+            onewindow_store::StoreError::NotFound { .. } => ApiError::not_found("未找到该办件"),
+            other => other.into(),
+        })?;
     if !can_view(&StaffUser(member.clone()), &case) {
         return Err(ApiError::not_found("未找到该办件"));
     }
@@ -1738,11 +1738,11 @@ pub async fn material(
 ) -> Response {
     let result = async {
         let case = visible_case(&state, &member, &id).await?;
-        let missing = || ApiError::not_found("未找到该材料");
-        let file_id: i64 = file_id.trim().parse().map_err(|_| missing())?;
+        let missing = "未找到该材料";
+        let file_id = page_id(&file_id, missing)?;
         let materials = state.store.case_materials(case.id).await?;
         if !materials.iter().any(|m| m.file.id == file_id) {
-            return Err(missing());
+            return Err(ApiError::not_found(missing));
         }
         let (info, bytes) = state.store.file(file_id).await?;
         Ok::<_, ApiError>((info, bytes))
