@@ -4,6 +4,8 @@
 //! concurrent requests, the OpenAPI document, the catalog spreadsheet and the
 //! audit chain. Every assertion is about what a caller of the API would see.
 
+// Each test binary uses its own part of the shared harness.
+#[allow(dead_code)]
 mod support;
 
 use std::collections::HashSet;

@@ -29,9 +29,6 @@ use fantoccini::key::Key;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use onewindow_core::calendar::china_zone;
-use onewindow_core::catalog::RegionLevel;
-use onewindow_core::staff::Role;
-use onewindow_store::staff::{NewDepartment, NewStaff, StaffMember, hash_password};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -173,46 +170,6 @@ async fn sideways_overflow(browser: &Browser) -> Option<String> {
 
 // ---------------------------------------------------------------------------
 // Supervision: a supervisor and an overdue case
-
-/// The supervision centre and its supervisor (督查员), hired through the
-/// store as the harness hires everyone else.
-async fn hire_supervisor(app: &TestApp) -> StaffMember {
-    let now = Timestamp::now();
-    let centre = app
-        .store
-        .create_department(
-            "system".into(),
-            NewDepartment {
-                code: "dzjc".into(),
-                name: "衡山县电子监察中心".into(),
-                level: RegionLevel::County,
-                parent_id: None,
-                region_code: "430423".into(),
-                window_location: "政务服务中心三楼".into(),
-                phone: "0734-5822000".into(),
-                address: "衡山县开云镇".into(),
-            },
-            now,
-        )
-        .await
-        .expect("create the supervision centre");
-    app.store
-        .insert_staff(
-            "system".into(),
-            NewStaff {
-                login: "jiancha".into(),
-                name: "督查员吴刚".into(),
-                department_id: centre.id,
-                roles: vec![Role::Supervisor],
-                password: PASSWORD.into(),
-                phone: "13807340001".into(),
-            },
-            hash_password(PASSWORD).expect("hash the password"),
-            now,
-        )
-        .await
-        .expect("create the supervisor")
-}
 
 /// Noon in China on `day`: the instant a tick "on that day" runs at.
 fn noon(day: Date) -> Timestamp {
@@ -458,7 +415,7 @@ async fn an_application_goes_from_the_portal_through_every_desk_to_a_rating_and_
     applicant.close().await;
 
     // A supervisor sees the card of an overdue case and opens it.
-    hire_supervisor(&app).await;
+    app.hire_supervisor().await;
     let late = overdue_case(&app).await;
     log_in(&staff, "jiancha", PASSWORD).await;
     staff.page().follow("电子监察").await;

@@ -9,51 +9,10 @@ mod support;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use onewindow_core::calendar::{china_zone, civil_date};
-use onewindow_core::catalog::RegionLevel;
-use onewindow_core::staff::Role;
-use onewindow_store::staff::{NewDepartment, NewStaff, StaffMember, hash_password};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use support::{PASSWORD, PHONE, TestApp, spawn_app};
-
-async fn hire_supervisor(app: &TestApp) -> StaffMember {
-    let now = Timestamp::now();
-    let centre = app
-        .store
-        .create_department(
-            "system".into(),
-            NewDepartment {
-                code: "dzjc".into(),
-                name: "衡山县电子监察中心".into(),
-                level: RegionLevel::County,
-                parent_id: None,
-                region_code: "430423".into(),
-                window_location: "政务服务中心三楼".into(),
-                phone: "0734-5822000".into(),
-                address: "衡山县开云镇".into(),
-            },
-            now,
-        )
-        .await
-        .expect("create the supervision centre");
-    app.store
-        .insert_staff(
-            "system".into(),
-            NewStaff {
-                login: "jiancha".into(),
-                name: "督查员吴刚".into(),
-                department_id: centre.id,
-                roles: vec![Role::Supervisor],
-                password: PASSWORD.into(),
-                phone: "13807340001".into(),
-            },
-            hash_password(PASSWORD).expect("hash the password"),
-            now,
-        )
-        .await
-        .expect("create the supervisor")
-}
+use support::{PHONE, TestApp, spawn_app};
 
 /// Today (Shanghai): two applications, one accepted and left open, the
 /// other carried through to delivery. Returns the open case's id and its
@@ -138,7 +97,7 @@ async fn page(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
 #[tokio::test]
 async fn the_json_figures_count_today_and_the_month_per_department() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let token = app.token(&supervisor).await;
     history(&app).await;
     let today = civil_date(Timestamp::now());
@@ -201,7 +160,7 @@ async fn the_json_figures_count_today_and_the_month_per_department() {
 #[tokio::test]
 async fn cards_count_by_the_day_found_and_match_the_list_they_link_to() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let token = app.token(&supervisor).await;
     let (_open, promised) = history(&app).await;
 
@@ -250,7 +209,7 @@ async fn cards_count_by_the_day_found_and_match_the_list_they_link_to() {
 #[tokio::test]
 async fn only_supervisors_see_it_and_a_bad_date_is_named() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let token = app.token(&supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
 
@@ -296,7 +255,7 @@ async fn only_supervisors_see_it_and_a_bad_date_is_named() {
 #[tokio::test]
 async fn the_page_shows_the_numbers_server_side_with_their_links_and_its_files_are_cached() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let token = app.token(&supervisor).await;
     history(&app).await;
     let today = civil_date(Timestamp::now());

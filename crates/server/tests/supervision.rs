@@ -13,16 +13,13 @@ mod support;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use onewindow_core::calendar::china_zone;
-use onewindow_core::catalog::RegionLevel;
-use onewindow_core::staff::Role;
 use onewindow_core::supervision::Channel;
-use onewindow_store::staff::{NewDepartment, NewStaff, StaffMember, hash_password};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use support::{PASSWORD, PDF, TestApp, json_of, spawn_app};
+use support::{PDF, TestApp, json_of, spawn_app};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -47,46 +44,6 @@ fn assert_error(
     }
     let message = body["error"]["message"].as_str().unwrap_or("");
     assert!(has_chinese(message), "a Chinese message: {body}");
-}
-
-/// Creates the supervision centre and its supervisor (督查员) through the
-/// store, as the harness hires everyone else.
-async fn hire_supervisor(app: &TestApp) -> StaffMember {
-    let now = Timestamp::now();
-    let centre = app
-        .store
-        .create_department(
-            "system".into(),
-            NewDepartment {
-                code: "dzjc".into(),
-                name: "衡山县电子监察中心".into(),
-                level: RegionLevel::County,
-                parent_id: None,
-                region_code: "430423".into(),
-                window_location: "政务服务中心三楼".into(),
-                phone: "0734-5822000".into(),
-                address: "衡山县开云镇".into(),
-            },
-            now,
-        )
-        .await
-        .expect("create the supervision centre");
-    app.store
-        .insert_staff(
-            "system".into(),
-            NewStaff {
-                login: "jiancha".into(),
-                name: "督查员吴刚".into(),
-                department_id: centre.id,
-                roles: vec![Role::Supervisor],
-                password: PASSWORD.into(),
-                phone: "13807340001".into(),
-            },
-            hash_password(PASSWORD).expect("hash the password"),
-            now,
-        )
-        .await
-        .expect("create the supervisor")
 }
 
 /// A case applied for online and accepted at the window today, with its
@@ -275,7 +232,7 @@ async fn audit_entries(app: &TestApp, action: &str) -> i64 {
 #[tokio::test]
 async fn a_passed_promised_deadline_earns_a_yellow_card_seen_by_the_supervisor_and_department() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = app.token(&supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
     let approver = app.token(&app.people.approver).await;
@@ -446,7 +403,7 @@ async fn a_passed_promised_deadline_earns_a_yellow_card_seen_by_the_supervisor_a
 #[tokio::test]
 async fn the_department_answers_a_card_the_supervisor_concludes_it_a_revoked_one_stops_counting() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = app.token(&supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
     let approver = app.token(&app.people.approver).await;
@@ -748,7 +705,7 @@ async fn the_department_answers_a_card_the_supervisor_concludes_it_a_revoked_one
 #[tokio::test]
 async fn the_supervisor_records_accountability_against_the_handler_and_the_card_shows_it() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = app.token(&supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
     let approver = app.token(&app.people.approver).await;
@@ -877,7 +834,7 @@ async fn the_supervisor_records_accountability_against_the_handler_and_the_card_
 #[tokio::test]
 async fn the_supervisor_changes_the_rules_audited_and_the_next_tick_follows_them() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = app.token(&supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
     let admin = app.token(&app.people.admin).await;
@@ -1022,7 +979,7 @@ async fn the_supervisor_changes_the_rules_audited_and_the_next_tick_follows_them
 #[tokio::test]
 async fn more_warning_days_reach_a_case_already_watched_under_the_old_ones() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = app.token(&supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
     let path = "/api/v1/supervision/rules";
@@ -1062,7 +1019,7 @@ async fn more_warning_days_reach_a_case_already_watched_under_the_old_ones() {
 #[tokio::test]
 async fn cards_filter_by_level_state_day_item_and_department_and_bad_filters_name_their_field() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = app.token(&supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
     let handler = app.token(&app.people.handler_a).await;
@@ -1214,7 +1171,7 @@ fn ids_of(all: &[Value], keep: impl Fn(&Value) -> bool) -> Vec<i64> {
 #[tokio::test]
 async fn the_outbox_lists_messages_by_state_and_re_sends_only_failed_ones() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = app.token(&supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
     let admin = app.token(&app.people.admin).await;

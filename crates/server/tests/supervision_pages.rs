@@ -14,10 +14,8 @@ mod support;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use onewindow_core::calendar::china_zone;
-use onewindow_core::catalog::RegionLevel;
-use onewindow_core::staff::Role;
 use onewindow_core::supervision::Channel;
-use onewindow_store::staff::{NewDepartment, NewStaff, StaffMember, hash_password};
+use onewindow_store::staff::StaffMember;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
@@ -215,46 +213,6 @@ fn card_link(id: i64) -> String {
 // ---------------------------------------------------------------------------
 // Cases, ticks and cards
 
-/// Creates the supervision centre and its supervisor (督查员) through the
-/// store, as the harness hires everyone else.
-async fn hire_supervisor(app: &TestApp) -> StaffMember {
-    let now = Timestamp::now();
-    let centre = app
-        .store
-        .create_department(
-            "system".into(),
-            NewDepartment {
-                code: "dzjc".into(),
-                name: "衡山县电子监察中心".into(),
-                level: RegionLevel::County,
-                parent_id: None,
-                region_code: "430423".into(),
-                window_location: "政务服务中心三楼".into(),
-                phone: "0734-5822000".into(),
-                address: "衡山县开云镇".into(),
-            },
-            now,
-        )
-        .await
-        .expect("create the supervision centre");
-    app.store
-        .insert_staff(
-            "system".into(),
-            NewStaff {
-                login: "jiancha".into(),
-                name: "督查员吴刚".into(),
-                department_id: centre.id,
-                roles: vec![Role::Supervisor],
-                password: PASSWORD.into(),
-                phone: "13807340001".into(),
-            },
-            hash_password(PASSWORD).expect("hash the password"),
-            now,
-        )
-        .await
-        .expect("create the supervisor")
-}
-
 /// A case applied for online and accepted at the window today, with its
 /// deadlines as the API shows them.
 struct Accepted {
@@ -399,7 +357,7 @@ async fn decide(app: &TestApp, case_id: i64) {
 #[tokio::test]
 async fn the_supervisor_sees_the_figures_per_department_and_every_card_and_staff_only_their_own() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup_token = app.token(&supervisor).await;
     let sup = Person::logged_in(&app, "jiancha").await;
     let clerk = app.token(&app.people.clerk_a).await;
@@ -581,7 +539,7 @@ async fn the_supervisor_sees_the_figures_per_department_and_every_card_and_staff
 #[tokio::test]
 async fn the_list_filters_by_level_state_and_day_and_a_bad_filter_is_explained_on_the_page() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Person::with_token(&app, &supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
     let case = accepted_case(&app, &clerk).await;
@@ -683,7 +641,7 @@ async fn the_list_filters_by_level_state_and_day_and_a_bad_filter_is_explained_o
 #[tokio::test]
 async fn the_list_pages_through_more_cards_than_fit_on_one_page_keeping_the_filters() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Person::with_token(&app, &supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
     // A page holds 50 cards; each case earns at least two in one tick.
@@ -747,7 +705,7 @@ async fn the_list_pages_through_more_cards_than_fit_on_one_page_keeping_the_filt
 #[tokio::test]
 async fn the_department_explains_a_card_on_its_page_and_the_supervisor_concludes_it() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Person::with_token(&app, &supervisor).await;
     let approver = Person::logged_in(&app, "liuyang").await;
     let other = Person::with_token(&app, &app.people.other_clerk).await;
@@ -900,7 +858,7 @@ async fn the_department_explains_a_card_on_its_page_and_the_supervisor_concludes
 #[tokio::test]
 async fn a_warning_needs_no_answer_and_the_supervisor_may_close_it_directly() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Person::with_token(&app, &supervisor).await;
     let handler = Person::with_token(&app, &app.people.handler_a).await;
     let clerk = app.token(&app.people.clerk_a).await;
@@ -940,7 +898,7 @@ async fn a_warning_needs_no_answer_and_the_supervisor_may_close_it_directly() {
 #[tokio::test]
 async fn an_appeal_is_reviewed_on_the_card_page_upheld_once_and_revoked_once() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Person::with_token(&app, &supervisor).await;
     let approver = Person::with_token(&app, &app.people.approver).await;
     let clerk = app.token(&app.people.clerk_a).await;
@@ -1017,7 +975,7 @@ async fn an_appeal_is_reviewed_on_the_card_page_upheld_once_and_revoked_once() {
 #[tokio::test]
 async fn a_refused_report_is_shown_again_in_its_own_form() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup_token = app.token(&supervisor).await;
     let handler = Person::with_token(&app, &app.people.handler_a).await;
     let clerk = app.token(&app.people.clerk_a).await;
@@ -1057,7 +1015,7 @@ async fn a_refused_report_is_shown_again_in_its_own_form() {
 #[tokio::test]
 async fn a_report_refused_on_a_stale_page_is_not_put_into_the_appeal_form() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup_token = app.token(&supervisor).await;
     let handler = Person::with_token(&app, &app.people.handler_a).await;
     let approver = Person::with_token(&app, &app.people.approver).await;
@@ -1117,7 +1075,7 @@ async fn a_card_address_that_is_not_a_number_gets_the_chinese_not_found_page() {
 #[tokio::test]
 async fn the_supervisor_records_accountability_on_the_card_page_and_the_notice_shows_it() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Person::logged_in(&app, "jiancha").await;
     let sup_token = app.token(&supervisor).await;
     let approver = Person::with_token(&app, &app.people.approver).await;
@@ -1241,7 +1199,7 @@ async fn the_supervisor_records_accountability_on_the_card_page_and_the_notice_s
 #[tokio::test]
 async fn the_notice_document_addresses_the_department_with_the_case_and_the_answer_deadline() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Person::with_token(&app, &supervisor).await;
     let approver = Person::with_token(&app, &app.people.approver).await;
     let other = Person::with_token(&app, &app.people.other_clerk).await;
@@ -1313,7 +1271,7 @@ async fn the_notice_document_addresses_the_department_with_the_case_and_the_answ
 #[tokio::test]
 async fn signing_a_notice_opens_the_card_and_marks_it_notified() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup_token = app.token(&supervisor).await;
     let handler_token = app.token(&app.people.handler_a).await;
     let handler = Person::logged_in(&app, "liming").await;
@@ -1401,7 +1359,7 @@ async fn signing_a_notice_opens_the_card_and_marks_it_notified() {
 #[tokio::test]
 async fn the_case_page_lists_the_cards_of_the_case() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup_token = app.token(&supervisor).await;
     let approver = Person::with_token(&app, &app.people.approver).await;
     let clerk = app.token(&app.people.clerk_a).await;
@@ -1447,7 +1405,7 @@ async fn the_case_page_lists_the_cards_of_the_case() {
 #[tokio::test]
 async fn the_total_on_time_rate_agrees_with_the_only_department_s_rate() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Person::with_token(&app, &supervisor).await;
     let clerk = app.token(&app.people.clerk_a).await;
     // The first case runs over its promised deadline; two more are on time.
@@ -1540,7 +1498,7 @@ async fn message_state(app: &TestApp, admin: &str, id: i64) -> Value {
 #[tokio::test]
 async fn the_outbox_page_lists_messages_by_state_and_the_admin_re_sends_a_failed_one() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Person::with_token(&app, &supervisor).await;
     let admin = Person::logged_in(&app, "admin").await;
     let admin_token = app.token(&app.people.admin).await;
@@ -1634,7 +1592,7 @@ async fn the_outbox_page_lists_messages_by_state_and_the_admin_re_sends_a_failed
 #[tokio::test]
 async fn every_supervision_form_refuses_a_cross_site_post() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Person::with_token(&app, &supervisor).await;
     let approver = Person::with_token(&app, &app.people.approver).await;
     let handler = Person::with_token(&app, &app.people.handler_a).await;
@@ -1725,7 +1683,7 @@ async fn every_supervision_form_refuses_a_cross_site_post() {
 #[tokio::test]
 async fn the_supervisor_edits_the_rules_on_a_page_and_bad_values_are_explained() {
     let app = spawn_app().await;
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let person = Person::with_token(&app, &supervisor).await;
     let (status, page) = person.get("/supervision/rules").await;
     assert_eq!(status, StatusCode::OK, "{page}");

@@ -12,16 +12,15 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use onewindow_core::calendar::{ACCEPTANCE_WINDOW, WorkCalendar, civil_date};
 use onewindow_core::case::{Applicant, Channel};
-use onewindow_core::catalog::{FieldKind, FormField, ItemStatus, RegionLevel};
-use onewindow_core::staff::Role;
+use onewindow_core::catalog::{FieldKind, FormField, ItemStatus};
 use onewindow_store::cases::NewCase;
 use onewindow_store::files::NewFile;
-use onewindow_store::staff::{NewDepartment, NewStaff, StaffMember, hash_password};
+use onewindow_store::staff::StaffMember;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-use support::{PASSWORD, PDF, PHONE, TestApp, food_guide, spawn_app};
+use support::{PDF, PHONE, TestApp, food_guide, spawn_app};
 
 /// A 2×2 PNG image.
 const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9a\x73\x00\x00\x00\x13\x49\x44\x41\x54\x78\x9c\x63\x90\x8b\x5a\x71\x72\x91\x3a\x03\x10\x03\x59\x00\x25\xfa\x05\x65\x60\x07\xed\x1c\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
@@ -167,44 +166,6 @@ async fn accept(app: &TestApp, case_id: i64) {
         json!({"action": "accept", "opinion": "材料齐全，予以受理"}),
     )
     .await;
-}
-
-async fn hire_supervisor(app: &TestApp) -> StaffMember {
-    let now = Timestamp::now();
-    let centre = app
-        .store
-        .create_department(
-            "system".into(),
-            NewDepartment {
-                code: "dzjc".into(),
-                name: "衡山县电子监察中心".into(),
-                level: RegionLevel::County,
-                parent_id: None,
-                region_code: "430423".into(),
-                window_location: "政务服务中心三楼".into(),
-                phone: "0734-5822000".into(),
-                address: "衡山县开云镇".into(),
-            },
-            now,
-        )
-        .await
-        .expect("create the supervision centre");
-    app.store
-        .insert_staff(
-            "system".into(),
-            NewStaff {
-                login: "jiancha".into(),
-                name: "督查员吴刚".into(),
-                department_id: centre.id,
-                roles: vec![Role::Supervisor],
-                password: PASSWORD.into(),
-                phone: "13807340001".into(),
-            },
-            hash_password(PASSWORD).expect("hash the password"),
-            now,
-        )
-        .await
-        .expect("create the supervisor")
 }
 
 // ---------------------------------------------------------------------------
@@ -462,7 +423,7 @@ async fn the_case_list_filters_by_state_and_date_within_the_department() {
     }
 
     // The supervision centre sees every department, and picks one.
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Browser::of(&app, &supervisor).await;
     let page = sup.page("/work/cases").await;
     assert_eq!(listed(&page).len(), 4, "{page}");
@@ -517,7 +478,7 @@ async fn the_dashboard_s_received_and_completed_figures_open_the_case_list() {
         .unwrap()
         .to_string();
 
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Browser::of(&app, &supervisor).await;
     let today = shanghai_day(Timestamp::now());
     let month_start = today.first_of_month();
@@ -768,7 +729,7 @@ async fn a_material_is_kept_from_other_departments_and_from_anonymous_visitors()
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{wrong}: {}", page.body);
     }
     // The supervision centre may look.
-    let supervisor = hire_supervisor(&app).await;
+    let supervisor = app.hire_supervisor().await;
     let sup = Browser::of(&app, &supervisor).await;
     let response = sup.response(&path).await;
     assert_eq!(response.status(), StatusCode::OK);

@@ -333,6 +333,45 @@ pub async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
 }
 
 impl TestApp {
+    /// A supervisor (督查员吴刚, log-in jiancha) of a new supervision centre.
+    pub async fn hire_supervisor(&self) -> StaffMember {
+        let now = Timestamp::now();
+        let centre = self
+            .store
+            .create_department(
+                "system".into(),
+                NewDepartment {
+                    code: "dzjc".into(),
+                    name: "衡山县电子监察中心".into(),
+                    level: RegionLevel::County,
+                    parent_id: None,
+                    region_code: "430423".into(),
+                    window_location: "政务服务中心三楼".into(),
+                    phone: "0734-5822000".into(),
+                    address: "衡山县开云镇".into(),
+                },
+                now,
+            )
+            .await
+            .expect("create the supervision centre");
+        self.store
+            .insert_staff(
+                "system".into(),
+                NewStaff {
+                    login: "jiancha".into(),
+                    name: "督查员吴刚".into(),
+                    department_id: centre.id,
+                    roles: vec![Role::Supervisor],
+                    password: PASSWORD.into(),
+                    phone: "13807340001".into(),
+                },
+                hash_password(PASSWORD).expect("hash the password"),
+                now,
+            )
+            .await
+            .expect("create the supervisor")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
