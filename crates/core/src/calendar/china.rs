@@ -302,10 +302,55 @@ impl ChinaCalendar {
         !self.arrangements.contains_key(&year)
     }
 
-    /// The provisional years from `from` through `to`.
+    /// The year whose notice, still unpublished, decides what `date` is:
+    /// its own year when that is unpublished, or the next year when `date`
+    /// lies in the last days of December, which the next year's notice may
+    /// still arrange (2018-12-29/30/31 were set by the 2019 notice).
+    pub fn provisional_year_of(&self, date: Date) -> Option<i16> {
+        if self.is_provisional(date.year()) {
+            return Some(date.year());
+        }
+        let next = date.year().checked_add(1)?;
+        (reachable_by_next_notice(date) && self.is_provisional(next)).then_some(next)
+    }
+
+    /// The provisional years of the days `from..=to`: the unpublished years
+    /// among them, and the next year when the days reach into the last days
+    /// of December of a year whose next year is unpublished.
     pub fn provisional_years(&self, from: Date, to: Date) -> Vec<i16> {
-        (from.year()..=to.year())
+        if from > to {
+            return Vec::new();
+        }
+        let mut years: Vec<i16> = (from.year()..=to.year())
             .filter(|y| self.is_provisional(*y))
+            .collect();
+        // Every December before `to`'s lies wholly inside the days, and the
+        // year after it is counted above; so only `to`'s December can bring
+        // in a year after the last one.
+        if let Some(next) = self.provisional_year_of(to)
+            && !years.contains(&next)
+        {
+            years.push(next);
+        }
+        years
+    }
+
+    /// The notices that set any day of `from..=to`: a holiday period
+    /// overlapping it, or an adjusted working day in it (a notice may set days
+    /// of the year before its own).
+    pub fn notices_between(&self, from: Date, to: Date) -> Vec<&YearArrangement> {
+        if from > to {
+            return Vec::new();
+        }
+        self.arrangements
+            .range(from.year().saturating_sub(1)..=to.year().saturating_add(1))
+            .map(|(_, a)| a)
+            .filter(|a| {
+                a.periods.iter().any(|p| {
+                    (p.from <= to && p.to >= from)
+                        || p.workdays.iter().any(|d| from <= *d && *d <= to)
+                })
+            })
             .collect()
     }
 
@@ -316,8 +361,11 @@ impl ChinaCalendar {
 
     /// The holiday periods overlapping `from..=to`, with their year.
     pub fn periods_between(&self, from: Date, to: Date) -> Vec<(i16, &HolidayPeriod)> {
+        if from > to {
+            return Vec::new();
+        }
         self.arrangements
-            .range(from.year() - 1..=to.year() + 1)
+            .range(from.year().saturating_sub(1)..=to.year().saturating_add(1))
             .flat_map(|(year, a)| a.periods.iter().map(move |p| (*year, p)))
             .filter(|(_, p)| p.from <= to && p.to >= from)
             .collect()
@@ -326,9 +374,12 @@ impl ChinaCalendar {
     /// The adjusted working days (调休上班) in `from..=to`, with the period
     /// they belong to.
     pub fn adjusted_workdays_between(&self, from: Date, to: Date) -> Vec<(Date, &HolidayPeriod)> {
+        if from > to {
+            return Vec::new();
+        }
         let mut days: Vec<(Date, &HolidayPeriod)> = self
             .arrangements
-            .range(from.year() - 1..=to.year() + 1)
+            .range(from.year().saturating_sub(1)..=to.year().saturating_add(1))
             .flat_map(|(_, a)| a.periods.iter())
             .flat_map(|p| p.workdays.iter().map(move |d| (*d, p)))
             .filter(|(d, _)| *d >= from && *d <= to)
@@ -345,6 +396,20 @@ impl ChinaCalendar {
             .collect()
     }
 
+    /// The working days from the start of the index through `date` (negative
+    /// before it): differences are counts of working days.
+    fn position(&self, date: Date) -> i64 {
+        let n = i64::from(day_number(date));
+        let (first, last) = (i64::from(INDEX_FIRST_NUMBER), i64::from(INDEX_LAST_NUMBER));
+        if n < first {
+            super::weekdays_through(n) - super::weekdays_through(first - 1)
+        } else if n <= last {
+            i64::from(self.rank[(n - first) as usize])
+        } else {
+            self.workdays.len() as i64 + super::weekdays_through(n) - super::weekdays_through(last)
+        }
+    }
+
     /// The kind a day has in the shipped data alone (before overrides).
     pub fn shipped_kind(&self, date: Date) -> DayKind {
         ChinaCalendar::shipped_kind_in(&self.arrangements, date)
@@ -352,7 +417,7 @@ impl ChinaCalendar {
 
     fn shipped_kind_in(arrangements: &BTreeMap<i16, YearArrangement>, date: Date) -> DayKind {
         let mut kind = weekend_kind(date);
-        for a in arrangements.range(date.year() - 1..=date.year() + 1) {
+        for a in arrangements.range(date.year().saturating_sub(1)..=date.year().saturating_add(1)) {
             for p in &a.1.periods {
                 if p.from <= date && date <= p.to {
                     kind = DayKind::Holiday;
@@ -364,6 +429,16 @@ impl ChinaCalendar {
         }
         kind
     }
+}
+
+/// The first day of December a year's notice may arrange in the year
+/// before it. So far the earliest was the 29th (2007-12-29 by the 2008 notice,
+/// 2018-12-29 by the 2019 notice); the last week is kept as the margin.
+const NEXT_NOTICE_REACH_FROM: i8 = 25;
+
+/// Whether the next year's notice may still arrange `date`.
+fn reachable_by_next_notice(date: Date) -> bool {
+    date.month() == 12 && date.day() >= NEXT_NOTICE_REACH_FROM
 }
 
 fn weekend_kind(date: Date) -> DayKind {
@@ -390,26 +465,39 @@ impl WorkCalendar for ChinaCalendar {
         }
     }
 
+    /// Constant time for any dates: through the index inside it, and by
+    /// counting Mondays to Fridays outside it (where only Saturday and Sunday
+    /// are off); the last representable day when the count runs past it.
     fn add_working_days(&self, start: Date, n: u32) -> Date {
         if n == 0 {
             return start;
         }
-        if let Some(i) = offset_of(start) {
-            let target = self.rank[i as usize] as usize + n as usize - 1;
-            if let Some(&day) = self.workdays.get(target) {
-                return date_of(INDEX_FIRST_NUMBER + day as i32);
-            }
+        let (first, last) = (i64::from(INDEX_FIRST_NUMBER), i64::from(INDEX_LAST_NUMBER));
+        let s = i64::from(day_number(start));
+        if s > last {
+            return super::saturating_date(super::weekday_after(s, u64::from(n)));
         }
-        super::add_by_counting(self, start, n)
+        let (rank, left) = if s < first {
+            let before = super::weekdays_through(first - 1) - super::weekdays_through(s);
+            if i64::from(n) <= before {
+                return super::saturating_date(super::weekday_after(s, u64::from(n)));
+            }
+            (0, u64::from(n) - before as u64)
+        } else {
+            (u64::from(self.rank[(s - first) as usize]), u64::from(n))
+        };
+        let target = rank + left - 1;
+        match self.workdays.get(target as usize) {
+            Some(&day) => date_of(INDEX_FIRST_NUMBER + day as i32),
+            None => super::saturating_date(super::weekday_after(
+                last,
+                target + 1 - self.workdays.len() as u64,
+            )),
+        }
     }
 
     fn working_days_between(&self, from: Date, to: Date) -> i64 {
-        match (offset_of(from), offset_of(to)) {
-            (Some(a), Some(b)) => {
-                i64::from(self.rank[b as usize]) - i64::from(self.rank[a as usize])
-            }
-            _ => super::count_working_days(self, from, to),
-        }
+        self.position(to) - self.position(from)
     }
 
     fn next_working_day_from(&self, date: Date) -> Date {
@@ -435,8 +523,14 @@ const fn civil_day_number(y: i32, m: i32, d: i32) -> i32 {
     era * 146_097 + doe - 719_468
 }
 
-/// The civil date `n` days after 1970-01-01.
+/// Day numbers of the first and last dates jiff represents.
+pub(crate) const FIRST_DAY_NUMBER: i32 = civil_day_number(-9999, 1, 1);
+pub(crate) const LAST_DAY_NUMBER: i32 = civil_day_number(9999, 12, 31);
+
+/// The civil date `n` days after 1970-01-01, saturated to the dates jiff
+/// represents (-9999-01-01 through 9999-12-31).
 pub(crate) fn date_of(n: i32) -> Date {
+    let n = n.clamp(FIRST_DAY_NUMBER, LAST_DAY_NUMBER);
     let z = n + 719_468;
     let era = (if z >= 0 { z } else { z - 146_096 }) / 146_097;
     let doe = z - era * 146_097;
@@ -446,7 +540,7 @@ pub(crate) fn date_of(n: i32) -> Date {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i32::from(m <= 2);
-    Date::new(y as i16, m as i8, d as i8).expect("day numbers map to valid dates")
+    Date::new(y as i16, m as i8, d as i8).unwrap_or(Date::MAX)
 }
 
 #[cfg(test)]

@@ -46,27 +46,87 @@ pub trait WorkCalendar {
         count_working_days(self, from, to)
     }
 
-    /// The first working day on or after `date`.
+    /// The first working day on or after `date` (the last representable day
+    /// when there is none).
     fn next_working_day_from(&self, date: Date) -> Date {
         let mut d = date;
         while !self.is_working_day(d) {
-            d = d.tomorrow().expect("dates stay far inside jiff's range");
+            match d.tomorrow() {
+                Ok(next) => d = next,
+                Err(_) => break,
+            }
         }
         d
     }
 }
 
-/// The N-th working day after `start`, counted day by day.
+/// The first day of the supported civil-date range: the first year of the
+/// shipped holiday data. Dates entered by people (API, pages, command line)
+/// must lie in [`FIRST_SUPPORTED_DAY`]`..=`[`LAST_SUPPORTED_DAY`].
+pub const FIRST_SUPPORTED_DAY: Date = jiff::civil::date(2004, 1, 1);
+/// The last day of the supported range: the last day of the working-day index.
+pub const LAST_SUPPORTED_DAY: Date = jiff::civil::date(2199, 12, 31);
+
+/// Whether `date` lies in the supported civil-date range.
+pub fn is_supported_day(date: Date) -> bool {
+    (FIRST_SUPPORTED_DAY..=LAST_SUPPORTED_DAY).contains(&date)
+}
+
+/// The supported range as people read it: "2004年1月1日至2199年12月31日".
+pub fn supported_range_label() -> String {
+    format!(
+        "{}年{}月{}日至{}年{}月{}日",
+        FIRST_SUPPORTED_DAY.year(),
+        FIRST_SUPPORTED_DAY.month(),
+        FIRST_SUPPORTED_DAY.day(),
+        LAST_SUPPORTED_DAY.year(),
+        LAST_SUPPORTED_DAY.month(),
+        LAST_SUPPORTED_DAY.day()
+    )
+}
+
+/// The N-th working day after `start`, counted day by day; the last
+/// representable day when the count runs past it.
 pub(crate) fn add_by_counting<C: WorkCalendar + ?Sized>(calendar: &C, start: Date, n: u32) -> Date {
     let mut date = start;
     let mut left = n;
     while left > 0 {
-        date = date.tomorrow().expect("dates stay far inside jiff's range");
+        date = match date.tomorrow() {
+            Ok(next) => next,
+            Err(_) => return date,
+        };
         if calendar.is_working_day(date) {
             left -= 1;
         }
     }
     date
+}
+
+/// The date of day number `n` (days since 1970-01-01), saturated to the
+/// representable dates.
+pub(crate) fn saturating_date(n: i64) -> Date {
+    china::date_of(n.clamp(
+        i64::from(china::FIRST_DAY_NUMBER),
+        i64::from(china::LAST_DAY_NUMBER),
+    ) as i32)
+}
+
+/// The Mondays-to-Fridays from a fixed Monday through day number `n` (only
+/// differences of two values mean anything).
+pub(crate) fn weekdays_through(n: i64) -> i64 {
+    // Day -3 (1969-12-29) was a Monday.
+    let k = n + 3;
+    k.div_euclid(7) * 5 + (k.rem_euclid(7) + 1).min(5)
+}
+
+/// The day number of the N-th Monday-to-Friday after day number `start`
+/// (`n` > 0), in constant time.
+pub(crate) fn weekday_after(start: i64, n: u64) -> i64 {
+    let from_monday = (start + 3).rem_euclid(7);
+    let monday = start - from_monday;
+    // Counting after a Saturday or a Sunday is counting after the Friday.
+    let total = from_monday.min(4) + n as i64;
+    monday + total / 5 * 7 + total % 5
 }
 
 /// The working days after `from` up to and including `to`, counted day by day
@@ -84,7 +144,10 @@ pub(crate) fn count_working_days<C: WorkCalendar + ?Sized>(
     let mut count = 0;
     let mut date = lo;
     while date < hi {
-        date = date.tomorrow().expect("dates stay far inside jiff's range");
+        date = match date.tomorrow() {
+            Ok(next) => next,
+            Err(_) => break,
+        };
         if calendar.is_working_day(date) {
             count += 1;
         }
@@ -104,6 +167,21 @@ impl WorkCalendar for WeekendCalendar {
             Weekday::Saturday | Weekday::Sunday => DayKind::Restday,
             _ => DayKind::Workday,
         }
+    }
+
+    fn add_working_days(&self, start: Date, n: u32) -> Date {
+        if n == 0 {
+            return start;
+        }
+        saturating_date(weekday_after(
+            i64::from(china::day_number(start)),
+            u64::from(n),
+        ))
+    }
+
+    fn working_days_between(&self, from: Date, to: Date) -> i64 {
+        weekdays_through(i64::from(china::day_number(to)))
+            - weekdays_through(i64::from(china::day_number(from)))
     }
 }
 
@@ -152,14 +230,14 @@ impl TimeLimit {
         }
     }
 
-    /// The last day of the limit when the period starts on `start`.
+    /// The last day of the limit when the period starts on `start` (the last
+    /// representable day when it would lie beyond it).
     pub fn due_date(&self, calendar: &dyn WorkCalendar, start: Date) -> Date {
         match self.unit {
             LimitUnit::WorkingDays => calendar.add_working_days(start, self.amount),
             LimitUnit::NaturalDays => {
-                let last = start
-                    .checked_add(jiff::Span::new().days(i64::from(self.amount)))
-                    .expect("limits are bounded");
+                let last =
+                    saturating_date(i64::from(china::day_number(start)) + i64::from(self.amount));
                 calendar.next_working_day_from(last)
             }
         }
