@@ -238,8 +238,9 @@ impl Channel {
     }
 }
 
-/// Special procedures whose time is not counted (Administrative Licensing Law
-/// art. 45).
+/// Special procedures whose time is not counted: hearing, tendering, auction,
+/// testing (检验、检测), quarantine, appraisal and expert review
+/// (Administrative Licensing Law art. 45), and site inspection (R3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpecialProcedure {
@@ -248,11 +249,39 @@ pub enum SpecialProcedure {
     Auction,
     Testing,
     Quarantine,
+    /// 鉴定.
+    Appraisal,
     ExpertReview,
     SiteInspection,
 }
 
 impl SpecialProcedure {
+    /// Every procedure, in the order of art. 45 (site inspection last).
+    pub const ALL: [SpecialProcedure; 8] = [
+        SpecialProcedure::Hearing,
+        SpecialProcedure::Tendering,
+        SpecialProcedure::Auction,
+        SpecialProcedure::Testing,
+        SpecialProcedure::Quarantine,
+        SpecialProcedure::Appraisal,
+        SpecialProcedure::ExpertReview,
+        SpecialProcedure::SiteInspection,
+    ];
+
+    /// The stable key in the API, the database and forms (its serde name).
+    pub fn key(self) -> &'static str {
+        match self {
+            SpecialProcedure::Hearing => "hearing",
+            SpecialProcedure::Tendering => "tendering",
+            SpecialProcedure::Auction => "auction",
+            SpecialProcedure::Testing => "testing",
+            SpecialProcedure::Quarantine => "quarantine",
+            SpecialProcedure::Appraisal => "appraisal",
+            SpecialProcedure::ExpertReview => "expert_review",
+            SpecialProcedure::SiteInspection => "site_inspection",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             SpecialProcedure::Hearing => "听证",
@@ -260,9 +289,14 @@ impl SpecialProcedure {
             SpecialProcedure::Auction => "拍卖",
             SpecialProcedure::Testing => "检验检测",
             SpecialProcedure::Quarantine => "检疫",
+            SpecialProcedure::Appraisal => "鉴定",
             SpecialProcedure::ExpertReview => "专家评审",
             SpecialProcedure::SiteInspection => "现场勘验",
         }
+    }
+
+    pub fn parse(key: &str) -> Option<SpecialProcedure> {
+        SpecialProcedure::ALL.into_iter().find(|p| p.key() == key)
     }
 }
 
@@ -310,6 +344,49 @@ pub struct CaseFacts {
     pub outcome: Option<Outcome>,
     /// The clock of an accepted case: what its deadlines are computed from.
     pub clock: Option<CaseClock>,
+    /// The one-time supplement wait, once a notice went out.
+    #[serde(default)]
+    pub supplement_wait: Option<SupplementWait>,
+}
+
+/// The wait for the applicant's supplement (art. 32): the acceptance window
+/// counts again from the day the supplemented materials come in, so the days
+/// from the first receipt to that day are not counted. They are kept, so the
+/// acceptance deadline lists them instead of silently starting later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplementWait {
+    /// The day the application was first received.
+    pub first_received_on: Date,
+    /// The day of the one-time supplement notice.
+    pub notified_on: Date,
+    /// The day the supplemented materials came in; `None` while waiting.
+    #[serde(default)]
+    pub resubmitted_on: Option<Date>,
+}
+
+impl SupplementWait {
+    /// The wait as a pause of the acceptance window from the first receipt:
+    /// it ends on the day the supplemented materials came in, which gives the
+    /// same due day as counting afresh from that day.
+    pub fn pause(&self) -> Pause {
+        Pause {
+            from: self.first_received_on,
+            to: self.resubmitted_on,
+            reason: format!(
+                "等待申请人补正（{}出具补正材料一次性告知书），不计入受理期限，自补正材料之日起重新计算",
+                crate::clock::short_date(self.notified_on)
+            ),
+        }
+    }
+
+    /// The acceptance window counted with the wait.
+    pub fn acceptance_deadline(&self) -> Deadline {
+        Deadline {
+            start: self.first_received_on,
+            limit: ACCEPTANCE_WINDOW,
+            pauses: vec![self.pause()],
+        }
+    }
 }
 
 /// What an accepted case's deadlines are computed from: the limits fixed at
@@ -328,6 +405,9 @@ pub struct CaseClock {
     /// Whether the statutory limit was extended (once at most).
     #[serde(default)]
     pub extended: bool,
+    /// Whether the item is handled on the spot (即办件): the window decides.
+    #[serde(default)]
+    pub instant: bool,
     /// The last special procedure: its planned days are watched while it
     /// lasts, and it stays (ended) after the case resumes.
     #[serde(default)]
@@ -379,18 +459,38 @@ impl CaseFacts {
             suspension: None,
             outcome: None,
             clock: None,
+            supplement_wait: None,
+        }
+    }
+
+    /// Whether the case is of an item handled on the spot (即办件), as fixed
+    /// at acceptance.
+    pub fn is_instant(&self) -> bool {
+        self.clock.as_ref().is_some_and(|c| c.instant)
+    }
+
+    /// The window for the acceptance decision: 5 working days from receipt,
+    /// with the wait for a supplement listed as a pause.
+    pub fn acceptance_deadline(&self) -> Deadline {
+        match &self.supplement_wait {
+            Some(wait) => wait.acceptance_deadline(),
+            None => Deadline::new(self.received_on, ACCEPTANCE_WINDOW),
         }
     }
 
     /// The case's deadlines as the supervision index keeps them: the
-    /// acceptance window always; once accepted, the promised and statutory
-    /// limits and the step in progress; once decided, delivery.
+    /// acceptance window always (paused while the applicant supplements);
+    /// once accepted, the promised and statutory limits and the step in
+    /// progress; once decided, delivery.
     pub fn deadlines(&self, calendar: &dyn WorkCalendar) -> Vec<TrackedDeadline> {
         use CaseState as S;
+        let acceptance = self.acceptance_deadline();
+        let open = self.state == S::Submitted
+            || (self.state == S::AwaitingSupplement && acceptance.is_paused());
         let mut all = vec![TrackedDeadline::new(
             DeadlineKind::CaseAcceptance,
-            Deadline::new(self.received_on, ACCEPTANCE_WINDOW),
-            self.state == S::Submitted,
+            acceptance,
+            open,
             calendar,
         )];
         let (Some(clock), Some(start)) = (&self.clock, self.clock_start) else {
@@ -473,9 +573,12 @@ impl CaseFacts {
             CaseState::Handling | CaseState::Reviewing | CaseState::Approving => {
                 steps.get(self.step_index as usize).map(|s| s.role)
             }
+            // An instant item is decided at the window, on the spot.
+            CaseState::Deciding if self.is_instant() => Some(Role::WindowClerk),
             CaseState::Deciding => Some(Role::Approver),
             CaseState::Suspended => self.suspension.as_ref().map(|s| match s.resume_to {
                 CaseState::Reviewing => Role::Reviewer,
+                CaseState::Deciding if self.is_instant() => Role::WindowClerk,
                 CaseState::Approving | CaseState::Deciding => Role::Approver,
                 _ => Role::Handler,
             }),
@@ -586,12 +689,14 @@ impl Command {
     pub fn is_assigned_work(&self, facts: &CaseFacts) -> bool {
         match self {
             Command::CompleteStep { .. } | Command::Suspend { .. } | Command::Resume { .. } => true,
-            Command::Decide { .. } => facts.state == CaseState::Deciding,
+            // An instant item's decision is the window's, not a post's.
+            Command::Decide { .. } => facts.state == CaseState::Deciding && !facts.is_instant(),
             _ => false,
         }
     }
 
-    /// The staff role the command needs in a case at `facts`.
+    /// The staff role whose work the command is in a case at `facts` (see
+    /// [`Command::permitted_roles`] for every role that may give it).
     pub fn required_role(&self, facts: &CaseFacts, steps: &[Step]) -> Option<Role> {
         match self {
             Command::Accept { .. }
@@ -601,11 +706,24 @@ impl Command {
             Command::CompleteStep { .. } | Command::Suspend { .. } | Command::Resume { .. } => {
                 facts.pending_role(steps)
             }
+            // An instant item is decided at the window on the spot.
+            Command::Decide { .. } if facts.is_instant() => Some(Role::WindowClerk),
             Command::Decide { .. } | Command::Terminate { .. } | Command::Extend { .. } => {
                 Some(Role::Approver)
             }
             Command::Resubmit { .. } | Command::Withdraw { .. } => None,
         }
+    }
+
+    /// Every staff role that may give the command in a case at `facts`, the
+    /// [`Command::required_role`] first; empty when staff roles do not apply.
+    /// The approver may still decide an instant item the window decides.
+    pub fn permitted_roles(&self, facts: &CaseFacts, steps: &[Step]) -> Vec<Role> {
+        let mut roles: Vec<Role> = self.required_role(facts, steps).into_iter().collect();
+        if matches!(self, Command::Decide { .. }) && facts.is_instant() {
+            roles.push(Role::Approver);
+        }
+        roles
     }
 }
 
@@ -656,6 +774,46 @@ fn rights_notice(field: &str, value: &str) -> Result<String, DomainError> {
     Ok(value)
 }
 
+/// The opinion recorded when the system applies art. 32 to an application
+/// nobody decided on.
+pub const DEEMED_ACCEPTANCE_OPINION: &str = "逾期未作受理决定，依法视为受理";
+
+/// Whether the window for the acceptance decision on a case at `facts` closed
+/// before `today`: an application still undecided then counts as accepted
+/// from receipt (Administrative Licensing Law art. 32).
+pub fn acceptance_window_passed(
+    facts: &CaseFacts,
+    calendar: &dyn WorkCalendar,
+    today: Date,
+) -> bool {
+    today > ACCEPTANCE_WINDOW.due_date(calendar, facts.received_on)
+}
+
+/// Art. 32 applied by the system: an application still waiting for the
+/// acceptance decision after its window closed is accepted as of receipt,
+/// through the same transition as a clerk's acceptance (events, deadlines
+/// from the day of receipt). Refused when the case is no longer waiting or
+/// its window is still open.
+pub fn deemed_acceptance(
+    facts: &CaseFacts,
+    rules: &ItemRules<'_>,
+    calendar: &dyn WorkCalendar,
+    now: Timestamp,
+) -> Result<Transition, DomainError> {
+    if facts.state != CaseState::Submitted
+        || !acceptance_window_passed(facts, calendar, civil_date(now))
+    {
+        return Err(DomainError::TransitionRefused {
+            state: facts.state,
+            action: Action::Accept,
+        });
+    }
+    let command = Command::Accept {
+        opinion: DEEMED_ACCEPTANCE_OPINION.into(),
+    };
+    decide(facts, &command, rules, calendar, now)
+}
+
 /// Applies `command` to a case at `facts` on `now`.
 ///
 /// Role and assignment checks are the caller's (see
@@ -680,13 +838,13 @@ pub fn decide(
     let open = !from.is_closed();
     let in_step = matches!(from, S::Handling | S::Reviewing | S::Approving);
     // Art. 32: no answer within 5 working days of receipt counts as acceptance.
-    let window_closes = ACCEPTANCE_WINDOW.due_date(calendar, facts.received_on);
+    let window_passed = acceptance_window_passed(facts, calendar, today);
     let detail = match command {
         Command::Accept { opinion } => {
             if from != S::Submitted {
                 return Err(refuse());
             }
-            let deemed = today > window_closes;
+            let deemed = window_passed;
             let start = if deemed { facts.received_on } else { today };
             next.deemed_accepted = deemed;
             next.clock_start = Some(start);
@@ -697,6 +855,7 @@ pub fn decide(
                 step: None,
                 decided_on: None,
                 extended: false,
+                instant: rules.category == HandlingCategory::Instant,
                 suspension: None,
             };
             clock.start_step(rules.steps.first(), 0, today);
@@ -715,7 +874,7 @@ pub fn decide(
             }
             let reasons = required_text("reasons", reasons, "不予受理理由")?;
             let notice = rights_notice("rights_notice", notice)?;
-            if today > window_closes {
+            if window_passed {
                 return Err(DomainError::DeemedAccepted);
             }
             next.state = S::Rejected;
@@ -738,10 +897,15 @@ pub fn decide(
                 required_text(&format!("items[{i}].material"), &item.material, "材料名称")?;
                 required_text(&format!("items[{i}].problem"), &item.problem, "补正要求")?;
             }
-            if today > window_closes {
+            if window_passed {
                 return Err(DomainError::DeemedAccepted);
             }
             next.supplement_requested = true;
+            next.supplement_wait = Some(SupplementWait {
+                first_received_on: facts.received_on,
+                notified_on: today,
+                resubmitted_on: None,
+            });
             next.state = S::AwaitingSupplement;
             serde_json::json!({ "items": items, "note": note.trim() })
         }
@@ -750,10 +914,16 @@ pub fn decide(
                 return Err(refuse());
             }
             // The acceptance window restarts on the day the supplemented
-            // materials are received (art. 32).
+            // materials are received (art. 32); the wait is kept and listed.
             next.received_on = today;
+            let mut detail = serde_json::json!({ "note": note.trim() });
+            if let Some(wait) = next.supplement_wait.as_mut() {
+                wait.resubmitted_on = Some(today);
+                detail["first_received_on"] = wait.first_received_on.to_string().into();
+                detail["notified_on"] = wait.notified_on.to_string().into();
+            }
             next.state = S::Submitted;
-            serde_json::json!({ "note": note.trim() })
+            detail
         }
         Command::CompleteStep { opinion } => {
             if !in_step {
@@ -1556,8 +1726,9 @@ pub fn authorize(
     if actor.department_id != department_id {
         return Err(DomainError::NotAssignee);
     }
-    if let Some(role) = command.required_role(facts, steps)
-        && !actor.has(role)
+    let roles = command.permitted_roles(facts, steps);
+    if let Some(role) = roles.first()
+        && !roles.iter().any(|r| actor.has(*r))
     {
         return Err(DomainError::RoleRequired { role: role.key() });
     }

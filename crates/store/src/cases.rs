@@ -2,7 +2,9 @@
 
 use jiff::Timestamp;
 use onewindow_core::DomainError;
-use onewindow_core::case::{Applicant, Case, CaseFacts, CaseState, Channel, Outcome, Transition};
+use onewindow_core::case::{
+    Applicant, Case, CaseClock, CaseFacts, CaseState, Channel, Outcome, SupplementWait, Transition,
+};
 use onewindow_core::catalog::ItemStatus;
 use onewindow_core::staff::Role;
 use serde::{Deserialize, Serialize};
@@ -159,6 +161,10 @@ fn case_from(row: &AnyRow) -> Result<Case, StoreError> {
     let suspension: Option<String> = row.try_get("suspension")?;
     let outcome: Option<String> = row.try_get("outcome")?;
     let clock: Option<String> = row.try_get("clock")?;
+    let (clock, supplement_wait) = match clock {
+        Some(text) => clock_from_text(&text).ok_or_else(|| bad("clock", &text))?,
+        None => (None, None),
+    };
     let facts = CaseFacts {
         state: CaseState::parse(&state).ok_or_else(|| bad("state", &state))?,
         step_index: u32::try_from(row.try_get::<i64, _>("step_index")?).unwrap_or(0),
@@ -176,9 +182,8 @@ fn case_from(row: &AnyRow) -> Result<Case, StoreError> {
         outcome: outcome
             .map(|o| Outcome::parse(&o).ok_or_else(|| bad("outcome", &o)))
             .transpose()?,
-        clock: clock
-            .map(|c| serde_json::from_str(&c).map_err(|_| bad("clock", &c)))
-            .transpose()?,
+        clock,
+        supplement_wait,
     };
     Ok(Case {
         id: row.try_get("id")?,
@@ -203,6 +208,39 @@ fn case_from(row: &AnyRow) -> Result<Case, StoreError> {
         submitted_at: from_micros(row.try_get("submitted_at")?)?,
         updated_at: from_micros(row.try_get("updated_at")?)?,
     })
+}
+
+/// The `clock` column: what the case's deadlines are computed from — the
+/// accepted case's [`CaseClock`] (its fields at the top level) and, once a
+/// supplement notice went out, the wait under `supplement_wait`. NULL when
+/// there is neither.
+fn clock_text(facts: &CaseFacts) -> Result<Option<String>, StoreError> {
+    let mut value = match (&facts.clock, &facts.supplement_wait) {
+        (None, None) => return Ok(None),
+        (Some(clock), _) => serde_json::to_value(clock).map_err(StoreError::backend)?,
+        (None, Some(_)) => serde_json::json!({}),
+    };
+    if let Some(wait) = &facts.supplement_wait {
+        value["supplement_wait"] = serde_json::to_value(wait).map_err(StoreError::backend)?;
+    }
+    Ok(Some(value.to_string()))
+}
+
+/// Reads what [`clock_text`] wrote (or a bare [`CaseClock`], as older rows
+/// hold it).
+fn clock_from_text(text: &str) -> Option<(Option<CaseClock>, Option<SupplementWait>)> {
+    let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let object = value.as_object_mut()?;
+    let wait = match object.remove("supplement_wait") {
+        Some(wait) => Some(serde_json::from_value(wait).ok()?),
+        None => None,
+    };
+    let clock = if object.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_value(value).ok()?)
+    };
+    Some((clock, wait))
 }
 
 fn event_from(row: &AnyRow) -> Result<CaseEvent, StoreError> {
@@ -414,11 +452,7 @@ impl TransitionWrite {
             .as_ref()
             .map(|s| serde_json::to_string(s).map_err(StoreError::backend))
             .transpose()?;
-        let clock = facts
-            .clock
-            .as_ref()
-            .map(|c| serde_json::to_string(c).map_err(StoreError::backend))
-            .transpose()?;
+        let clock = clock_text(facts)?;
         Ok(query
             .bind(facts.state.key())
             .bind(i64::from(facts.step_index))

@@ -12,6 +12,7 @@ use onewindow_core::DomainError;
 use onewindow_core::audit::sm3_hex;
 use onewindow_core::case::{Action, CaseState, Channel, Command, Outcome};
 use onewindow_core::catalog::ItemStatus;
+use onewindow_core::staff::Role;
 use onewindow_store::StoreError;
 use onewindow_store::cases::{CaseFilter, Who};
 use onewindow_store::idempotency::IdempotencyKey;
@@ -324,8 +325,14 @@ async fn an_instant_item_is_accepted_and_decided_at_once() {
             .case;
         assert_eq!(case.facts.state, CaseState::Deciding);
         assert_eq!(case.facts.promised_due, Some(date(2026, 11, 23)));
-        assert_eq!(case.assignee_id, Some(world.approver.id));
-        let case = act(&store, &world.approver, &case, approve())
+        // The window decides an instant item on the spot: it waits on no
+        // approver's queue, and the clerk who accepted it decides it.
+        assert_eq!(
+            case.facts.pending_role(&item.guide.steps),
+            Some(Role::WindowClerk)
+        );
+        assert_eq!(case.assignee_id, None);
+        let case = act(&store, &world.clerk, &case, approve())
             .await
             .unwrap()
             .case;
