@@ -529,6 +529,105 @@ async fn the_applicant_withdraws_from_the_look_up_page() {
     assert!(again.contains("不能执行"), "{again}");
 }
 
+/// An application by 张三 for the food licence, filed at `at` and accepted
+/// by the clerk at the same instant, decided on the store's calendar as the
+/// server decides it. Returns the case number.
+async fn accepted_at(app: &TestApp, at: Timestamp) -> String {
+    use onewindow_core::case::{Applicant, Channel, Command};
+    use onewindow_store::cases::{NewCase, Who};
+    let case = app
+        .store
+        .submit_case(
+            NewCase {
+                item_id: app.food.id,
+                channel: Channel::Online,
+                applicant: Applicant {
+                    name: "张三".into(),
+                    phone: PHONE.into(),
+                    id_number: String::new(),
+                    organization: "衡山县张三餐饮有限公司".into(),
+                },
+                form: serde_json::json!({}),
+                materials: vec![],
+                registered_by: None,
+            },
+            None,
+            at,
+        )
+        .await
+        .expect("submit")
+        .case;
+    let store = app.store.clone();
+    app.store
+        .apply_command(
+            case.id,
+            Some(case.version),
+            Who::Staff(app.clerk.id),
+            None,
+            at,
+            move |context| {
+                let calendar = store.calendar_for(&context.region);
+                let command = Command::Accept {
+                    opinion: "材料齐全，予以受理".into(),
+                };
+                let rules = context.item.guide.rules();
+                let transition = onewindow_core::case::decide(
+                    &context.case.facts,
+                    &command,
+                    &rules,
+                    calendar.as_ref(),
+                    at,
+                )?;
+                Ok((transition, None))
+            },
+        )
+        .await
+        .expect("accept");
+    case.number
+}
+
+#[tokio::test]
+async fn the_look_up_marks_a_promised_day_counted_in_an_unpublished_year_as_provisional() {
+    let app = spawn_app().await;
+    // No holiday arrangement is published for 2150: its promised day is
+    // counted with Saturday and Sunday off only.
+    let future = accepted_at(&app, "2150-03-02T02:00:00Z".parse().unwrap()).await;
+    let (status, page, _) = app
+        .post_form("/lookup", &[("number", &future), ("phone", PHONE)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let promised = page
+        .split("<dt>承诺办结日期</dt>")
+        .nth(1)
+        .and_then(|rest| rest.split("</dd>").next())
+        .expect("the promised day");
+    assert!(promised.contains("2150年3月"), "{promised}");
+    assert!(
+        promised.contains(">临时</span>")
+            && promised
+                .contains("title=\"2150年节假日安排尚未发布，暂按周末休息计算，发布后自动重算\""),
+        "the promised day is marked, with why: {promised}"
+    );
+    // Said in words too, for a phone where nothing hovers.
+    assert!(
+        page.contains("承诺办结日期为临时计算结果，2150年节假日安排尚未发布"),
+        "{page}"
+    );
+
+    // Accepted on Monday 2 November 2026, a published year: no mark.
+    let published = accepted_at(&app, "2026-11-02T02:00:00Z".parse().unwrap()).await;
+    let (status, page, _) = app
+        .post_form("/lookup", &[("number", &published), ("phone", PHONE)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("2026年11月5日"),
+        "promised 3 working days later: {page}"
+    );
+    assert!(!page.contains("临时"), "{page}");
+    assert!(!page.contains("尚未发布"), "{page}");
+}
+
 #[tokio::test]
 async fn a_wrong_application_is_shown_again_with_the_messages_and_the_typed_values() {
     let app = spawn_app().await;

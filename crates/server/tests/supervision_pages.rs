@@ -1069,6 +1069,209 @@ async fn a_card_address_that_is_not_a_number_gets_the_chinese_not_found_page() {
     }
 }
 
+/// A case of the food licence filed and accepted at the window at 10:00 on
+/// `day`, decided on the store's calendar as the server decides it (the API
+/// accepts only now). Returns its id.
+async fn accepted_on(app: &TestApp, day: Date) -> i64 {
+    use onewindow_core::case::{Applicant, Channel, Command};
+    use onewindow_store::cases::{NewCase, Who};
+    let at = day
+        .at(10, 0, 0, 0)
+        .to_zoned_datetime(china_zone())
+        .expect("a zoned time")
+        .timestamp();
+    let case = app
+        .store
+        .submit_case(
+            NewCase {
+                item_id: app.item.id,
+                channel: Channel::Online,
+                applicant: Applicant {
+                    name: "张三".into(),
+                    phone: support::PHONE.into(),
+                    id_number: String::new(),
+                    organization: "衡山县张三餐饮店".into(),
+                },
+                form: json!({}),
+                materials: vec![],
+                registered_by: None,
+            },
+            None,
+            at,
+        )
+        .await
+        .expect("submit a case")
+        .case;
+    let store = app.store.clone();
+    app.store
+        .apply_command(
+            case.id,
+            Some(case.version),
+            Who::Staff(app.people.clerk_b.id),
+            None,
+            at,
+            move |context| {
+                let calendar = store.calendar_for(&context.region);
+                let command = Command::Accept {
+                    opinion: "材料齐全，予以受理".into(),
+                };
+                let transition = onewindow_core::case::decide(
+                    &context.case.facts,
+                    &command,
+                    &context.item.guide.rules(),
+                    calendar.as_ref(),
+                    at,
+                )?;
+                Ok((transition, None))
+            },
+        )
+        .await
+        .expect("accept the case");
+    case.id
+}
+
+/// What a page shows between `from` and the next `to` after it.
+fn between<'a>(page: &'a str, from: &str, to: &str) -> &'a str {
+    page.split(from)
+        .nth(1)
+        .and_then(|rest| rest.split(to).next())
+        .unwrap_or_else(|| panic!("no {from} in the page: {page}"))
+}
+
+#[tokio::test]
+async fn the_card_page_explains_the_answer_deadline_and_records_a_closure_moving_it() {
+    let app = spawn_app().await;
+    let supervisor = app.hire_supervisor().await;
+    let sup = Person::with_token(&app, &supervisor).await;
+    // Accepted Monday 2 November 2026 with 5 working days promised: due
+    // Monday 9 November. Found overdue on Tuesday the 10th, the department
+    // answers within 5 working days: by Tuesday 17 November.
+    let case_id = accepted_on(&app, Date::constant(2026, 11, 2)).await;
+    app.store
+        .supervise(noon(Date::constant(2026, 11, 10)), &[])
+        .await
+        .expect("tick on 10 November");
+    let yellow = card_of(&app, sup.token(), case_id, "yellow").await;
+    let id = id_of(&yellow);
+    assert_eq!(day(&yellow["answer_due"]), Date::constant(2026, 11, 17));
+
+    let path = format!("/supervision/cards/{id}");
+    let (status, page) = sup.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let page = unescape(&page);
+    assert!(page.contains("期限计算说明"), "{page}");
+    let explained = between(&page, "<summary>黄红牌整改期限：", "</details>");
+    assert!(explained.starts_with("2026年11月17日"), "{explained}");
+    assert!(
+        explained.contains("2026年11月10日"),
+        "counted from the day found: {explained}"
+    );
+    assert!(explained.contains("<ol><li>"), "{explained}");
+    assert!(!page.contains("临时"), "a published year: {page}");
+    assert!(!page.contains("日历调整记录"), "nothing moved it yet");
+
+    // The county closes on Thursday 12 November: the answer is due a day
+    // later, and the card records the change.
+    let admin = app.token(&app.people.admin).await;
+    let (status, body) = app
+        .post(
+            Some(&admin),
+            "/api/v1/calendar/overrides",
+            &json!({"date": "2026-11-12", "kind": "closure", "reason": "暴雨红色预警，全县停止办公"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, page) = sup.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let page = unescape(&page);
+    let answer = between(&page, "<dt>说明/整改期限</dt>", "</dd>");
+    assert!(answer.contains("2026年11月18日"), "{answer}");
+    let records = between(&page, "日历调整记录", "</ul>");
+    assert!(
+        records.contains("黄红牌整改期限：2026年11月17日 → 2026年11月18日"),
+        "old and new due day: {records}"
+    );
+    assert!(
+        records.contains("2026-11-12") && records.contains("暴雨红色预警，全县停止办公"),
+        "the day and why: {records}"
+    );
+    let explained = between(&page, "<summary>黄红牌整改期限：", "</details>");
+    assert!(explained.starts_with("2026年11月18日"), "{explained}");
+    assert!(
+        explained.contains("暴雨红色预警，全县停止办公"),
+        "the closure is part of the explanation: {explained}"
+    );
+
+    // The department's own people see the same; another department nothing.
+    let approver = Person::with_token(&app, &app.people.approver).await;
+    let (status, page) = approver.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(unescape(&page).contains("2026年11月17日 → 2026年11月18日"));
+    let other = Person::with_token(&app, &app.people.other_clerk).await;
+    let (status, page) = other.get(&path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!page.contains("日历调整记录"));
+    // Nothing of it is provisional: the notice adds no note.
+    let (status, notice) = sup.get(&format!("{path}/notice")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(unescape(&notice).contains("请你单位于2026年11月18日前"));
+    assert!(!notice.contains("临时"), "{notice}");
+}
+
+#[tokio::test]
+async fn a_card_whose_days_fall_in_an_unpublished_year_is_marked_provisional_on_its_pages() {
+    let app = spawn_app().await;
+    let supervisor = app.hire_supervisor().await;
+    let sup = Person::with_token(&app, &supervisor).await;
+    // No holiday arrangement is published for 2150: Saturday and Sunday are
+    // its only days off, and everything counted in it may still change.
+    let case_id = accepted_on(&app, Date::constant(2150, 3, 2)).await;
+    app.store
+        .supervise(noon(Date::constant(2150, 3, 20)), &[])
+        .await
+        .expect("tick on 20 March 2150");
+    let yellow = card_of(&app, sup.token(), case_id, "yellow").await;
+    let id = id_of(&yellow);
+    let title = "title=\"2150年节假日安排尚未发布，暂按周末休息计算，发布后自动重算\"";
+
+    let (status, page) = sup.get(&format!("/supervision/cards/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let page = unescape(&page);
+    for fact in ["<dt>期限届满日</dt>", "<dt>说明/整改期限</dt>"] {
+        let shown = between(&page, fact, "</dd>");
+        assert!(
+            shown.contains("2150年") && shown.contains(">临时</span>") && shown.contains(title),
+            "{fact} is marked, with why: {shown}"
+        );
+    }
+    let explained = between(&page, "<summary>黄红牌整改期限：", "</details>");
+    assert!(explained.contains("临时结果"), "{explained}");
+
+    // The list marks its answer deadline and says what the mark means.
+    let (status, list) = sup.get("/supervision").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let list = unescape(&list);
+    let cells = row_cells(&list, &card_link(id));
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.starts_with("2150年") && c.ends_with("临时")),
+        "{cells:?}"
+    );
+    assert!(list.contains("表示期限所在年度的节假日安排尚未发布"));
+
+    // The printed notice says it in words.
+    let (status, notice) = sup.get(&format!("/supervision/cards/{id}/notice")).await;
+    assert_eq!(status, StatusCode::OK, "{notice}");
+    assert!(
+        unescape(&notice).contains(
+            "注：本通报所列期限为临时计算结果（2150年节假日安排尚未发布，暂按周末休息计算，发布后自动重算）"
+        ),
+        "{notice}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 3. Accountability and the notice document
 

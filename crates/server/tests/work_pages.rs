@@ -168,6 +168,48 @@ async fn accept(app: &TestApp, case_id: i64) {
     .await;
 }
 
+/// The clerk accepts case `case_id` at `at`, decided on the store's
+/// calendar as the server decides it (the API accepts only now).
+async fn accept_at(app: &TestApp, case_id: i64, at: Timestamp) {
+    use onewindow_core::case::Command;
+    use onewindow_store::cases::Who;
+    let store = app.store.clone();
+    app.store
+        .apply_command(
+            case_id,
+            None,
+            Who::Staff(app.people.clerk_b.id),
+            None,
+            at,
+            move |context| {
+                let calendar = store.calendar_for(&context.region);
+                let command = Command::Accept {
+                    opinion: "材料齐全，予以受理".into(),
+                };
+                let transition = onewindow_core::case::decide(
+                    &context.case.facts,
+                    &command,
+                    &context.item.guide.rules(),
+                    calendar.as_ref(),
+                    at,
+                )?;
+                Ok((transition, None))
+            },
+        )
+        .await
+        .expect("accept the case");
+}
+
+/// An instant in Beijing's morning: "2150-03-02" → 10:00 that day.
+fn morning(day: &str) -> Timestamp {
+    format!("{day}T02:00:00Z").parse().expect("an instant")
+}
+
+/// The tooltip of the mark 临时 for a due day counted in `year`.
+fn provisional_title(year: i16) -> String {
+    format!("title=\"{year}年节假日安排尚未发布，暂按周末休息计算，发布后自动重算\"")
+}
+
 // ---------------------------------------------------------------------------
 // The queue
 
@@ -330,6 +372,40 @@ async fn the_backup_sees_an_absent_colleague_s_cases_only_while_they_are_away() 
         .expect("A is back");
     assert!(listed(&b.page("/work").await).is_empty());
     assert_eq!(listed(&a.page("/work").await), vec![number]);
+}
+
+#[tokio::test]
+async fn due_days_counted_in_an_unpublished_year_are_marked_provisional_in_the_queue_and_the_list()
+{
+    let app = spawn_app().await;
+    // No holiday arrangement is published for 2150: the acceptance window
+    // of an application received then counts Saturday and Sunday off only.
+    let (_, future) = submit_at(&app, new_case(app.item.id, "张三"), morning("2150-03-02")).await;
+    // Received Monday 2 November 2026, a published year: due 9 November.
+    let (_, past) = submit_at(&app, new_case(app.item.id, "李四"), morning("2026-11-02")).await;
+
+    let clerk = Browser::of(&app, &app.people.clerk_a).await;
+    for path in ["/work", "/work/cases"] {
+        let page = clerk.page(path).await;
+        let row = row_of(&page, &future);
+        assert!(
+            row.contains(">临时</span>") && row.contains(&provisional_title(2150)),
+            "{path}: the 2150 due day is marked, with why: {row}"
+        );
+        let row = row_of(&page, &past);
+        assert!(row.contains("2026年11月9日"), "{path}: {row}");
+        assert!(!row.contains("临时"), "{path}: {row}");
+        // The legend says what the mark means, for screens nothing hovers on.
+        assert!(
+            page.contains("表示期限所在年度的节假日安排尚未发布"),
+            "{path}: {page}"
+        );
+    }
+
+    // Without a provisional day on the page, neither mark nor legend.
+    let page = clerk.page("/work?q=%E6%9D%8E%E5%9B%9B").await;
+    assert_eq!(listed(&page), vec![past.clone()]);
+    assert!(!page.contains("临时"), "{page}");
 }
 
 // ---------------------------------------------------------------------------
@@ -763,4 +839,96 @@ async fn the_workbench_pages_have_no_inline_script_or_style() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn the_case_page_explains_a_deadline_across_national_day_and_records_a_closure_moving_it() {
+    let app = spawn_app().await;
+    // Accepted Tuesday 29 September 2026: the 5 working days promised are
+    // 30 September, 8 and 9 October, Saturday 10 October (worked in exchange
+    // for the National Day holiday, 1–7 October) and Monday 12 October.
+    let (id, _) = submit_at(&app, new_case(app.item.id, "张三"), morning("2026-09-29")).await;
+    accept_at(&app, id, morning("2026-09-29")).await;
+    let clerk = Browser::of(&app, &app.people.clerk_a).await;
+    let path = format!("/work/cases/{id}");
+    let page = clerk.page(&path).await;
+    assert!(page.contains("期限计算说明"), "{page}");
+    let promised = page
+        .split("<summary>承诺办结时限：")
+        .nth(1)
+        .and_then(|rest| rest.split("</details>").next())
+        .unwrap_or_else(|| panic!("the promised deadline explained: {page}"));
+    assert!(promised.starts_with("2026-10-12"), "{promised}");
+    assert!(
+        promised.contains("国庆节"),
+        "the holiday crossed: {promised}"
+    );
+    assert!(
+        promised.contains("10月1日") && promised.contains("10月7日"),
+        "{promised}"
+    );
+    assert!(
+        promised.contains("2026年10月10日") && promised.contains("调休"),
+        "the adjusted working day: {promised}"
+    );
+    assert!(!promised.contains("临时结果"), "{promised}");
+    assert!(!page.contains("日历调整记录"), "nothing moved it yet");
+
+    // The county closes on Friday 9 October: the promised day moves to
+    // Tuesday 13 October, and the case says so.
+    let admin = app.token(&app.people.admin).await;
+    let (status, body) = app
+        .post(
+            Some(&admin),
+            "/api/v1/calendar/overrides",
+            &json!({"date": "2026-10-09", "kind": "closure", "reason": "台风红色预警，全县停止办公"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let page = clerk.page(&path).await;
+    let records = page
+        .split("日历调整记录")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .unwrap_or_else(|| panic!("the change records: {page}"));
+    let line = records
+        .split("<li>")
+        .find(|line| line.contains("承诺办结时限"))
+        .unwrap_or_else(|| panic!("the promised deadline's change: {records}"));
+    assert!(line.contains("2026-10-12 → 2026-10-13"), "{line}");
+    assert!(
+        line.contains("2026-10-09") && line.contains("台风红色预警，全县停止办公"),
+        "the day and why: {line}"
+    );
+    let promised = page
+        .split("<summary>承诺办结时限：")
+        .nth(1)
+        .and_then(|rest| rest.split("</details>").next())
+        .expect("the promised deadline explained");
+    assert!(promised.starts_with("2026-10-13"), "{promised}");
+    assert!(
+        promised.contains("台风红色预警，全县停止办公"),
+        "the override applied is explained: {promised}"
+    );
+}
+
+#[tokio::test]
+async fn the_case_page_marks_a_deadline_counted_in_an_unpublished_year_as_provisional() {
+    let app = spawn_app().await;
+    let (id, _) = submit_at(&app, new_case(app.item.id, "张三"), morning("2150-03-02")).await;
+    accept_at(&app, id, morning("2150-03-02")).await;
+    let clerk = Browser::of(&app, &app.people.clerk_a).await;
+    let page = clerk.page(&format!("/work/cases/{id}")).await;
+    let promised = page
+        .split("<summary>承诺办结时限：")
+        .nth(1)
+        .and_then(|rest| rest.split("</details>").next())
+        .unwrap_or_else(|| panic!("the promised deadline explained: {page}"));
+    assert!(promised.starts_with("2150-03-"), "{promised}");
+    assert!(promised.contains("临时结果"), "{promised}");
+    assert!(
+        promised.contains("2150年") && promised.contains("尚未发布"),
+        "the explanation says which year is unpublished: {promised}"
+    );
 }

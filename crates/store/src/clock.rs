@@ -671,12 +671,49 @@ impl Store {
 
     /// The deadlines of a case, in the order of [`DeadlineKind::ALL`].
     pub async fn case_deadlines(&self, case_id: i64) -> Result<Vec<DeadlineRecord>, StoreError> {
+        self.object_deadlines(&case_kinds(), case_id).await
+    }
+
+    /// The calendar changes that moved a case's deadlines, oldest first.
+    pub async fn case_deadline_changes(
+        &self,
+        case_id: i64,
+    ) -> Result<Vec<DeadlineChange>, StoreError> {
+        self.object_deadline_changes(&case_kinds(), case_id).await
+    }
+
+    /// The answer deadline of a yellow or red card (the department's
+    /// explanation or rectification), if it has one: a warning asks for none.
+    pub async fn card_deadline(&self, card_id: i64) -> Result<Option<DeadlineRecord>, StoreError> {
+        Ok(self
+            .object_deadlines(&[DeadlineKind::CardRectification], card_id)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// The calendar changes that moved a card's answer deadline, oldest first.
+    pub async fn card_deadline_changes(
+        &self,
+        card_id: i64,
+    ) -> Result<Vec<DeadlineChange>, StoreError> {
+        self.object_deadline_changes(&[DeadlineKind::CardRectification], card_id)
+            .await
+    }
+
+    /// The deadlines of `kinds` of the object `object_id` (the kinds name
+    /// what the id is of), in the order of [`DeadlineKind::ALL`].
+    async fn object_deadlines(
+        &self,
+        kinds: &[DeadlineKind],
+        object_id: i64,
+    ) -> Result<Vec<DeadlineRecord>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {DEADLINE_COLUMNS} FROM object_deadlines d JOIN deadline_schedules s ON s.id = d.schedule_id \
              WHERE d.object_kind IN ({}) AND d.object_id = $1",
-            case_kinds()
+            kinds_sql(kinds)
         )))
-        .bind(case_id)
+        .bind(object_id)
         .fetch_all(self.pool())
         .await?;
         let mut records = rows
@@ -687,19 +724,21 @@ impl Store {
         Ok(records)
     }
 
-    /// The calendar changes that moved a case's deadlines, oldest first.
-    pub async fn case_deadline_changes(
+    /// The calendar changes that moved the deadlines of `kinds` of the object
+    /// `object_id` while they were its own and open, oldest first.
+    async fn object_deadline_changes(
         &self,
-        case_id: i64,
+        kinds: &[DeadlineKind],
+        object_id: i64,
     ) -> Result<Vec<DeadlineChange>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT d.id AS deadline_id, d.object_kind, c.old_due, c.new_due, c.reason, c.changed_at \
              FROM object_deadlines d JOIN schedule_changes c ON c.schedule_id = d.schedule_id \
              WHERE d.object_kind IN ({}) AND d.object_id = $1 AND c.id > d.linked_after \
              AND (d.ended_after IS NULL OR c.id <= d.ended_after) ORDER BY c.id",
-            case_kinds()
+            kinds_sql(kinds)
         )))
-        .bind(case_id)
+        .bind(object_id)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -719,11 +758,19 @@ impl Store {
     }
 }
 
-/// The deadline kinds of a case, as an SQL list.
-fn case_kinds() -> String {
+/// The deadline kinds of a case.
+fn case_kinds() -> Vec<DeadlineKind> {
     DeadlineKind::ALL
-        .iter()
+        .into_iter()
         .filter(|k| k.is_case())
+        .collect()
+}
+
+/// Deadline kinds as an SQL list of their keys (fixed identifiers, never
+/// user input).
+fn kinds_sql(kinds: &[DeadlineKind]) -> String {
+    kinds
+        .iter()
         .map(|k| format!("'{}'", k.key()))
         .collect::<Vec<_>>()
         .join(", ")

@@ -8,7 +8,8 @@
 //! late 2026: Monday 23 November is the receipt day; 25 November (Wednesday)
 //! is the day closed by the overrides. No holiday falls in November or
 //! December 2026, so without overrides Saturday and Sunday are the only days
-//! off.
+//! off. A supervision card's answer deadline moves like a case's and keeps
+//! its own change records.
 
 mod common;
 
@@ -22,11 +23,14 @@ use futures::FutureExt;
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use onewindow_core::calendar::{OverrideKind, TimeLimit, WorkCalendar};
+use onewindow_core::card::CardCommand;
 use onewindow_core::case::{Case, CaseState, Command, SpecialProcedure, Transition};
 use onewindow_core::catalog::RegionLevel;
 use onewindow_core::clock::{DeadlineKind, DeadlineState};
 use onewindow_core::staff::Role;
+use onewindow_core::supervision::Level;
 use onewindow_store::audit::Verification;
+use onewindow_store::cards::CardFilter;
 use onewindow_store::cases::{Applied, CaseContext, Who, assignee_facts};
 use onewindow_store::clock::{DeadlineChange, DeadlineRecord, NewOverride, Recomputed};
 use onewindow_store::staff::{NewDepartment, StaffMember};
@@ -1304,6 +1308,134 @@ async fn the_shipped_calendar_is_adopted_once_per_database() {
         // Reloading the calendar changes nothing of that.
         store.load_calendar().await.unwrap();
         assert_eq!(store.adopt_shipped_calendar(later(4)).await.unwrap(), None);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------
+// 9. A card's answer deadline.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closure_moves_a_cards_answer_deadline_and_the_card_records_the_change() {
+    on_each_backend(|store| async move {
+        let world = World::new(&store).await;
+        let manager = calendar_admin(&store, &world).await;
+        // Accepted Monday 23 November: promised 30 November. On Tuesday
+        // 1 December the tick finds it overdue: a yellow card whose answer
+        // is due 5 working days later, Tuesday 8 December.
+        let open = accepted_on(&store, &world, "2026-11-23").await;
+        store.supervise(on("2026-12-01"), &[]).await.unwrap();
+        let (cards, _) = store
+            .cards(&CardFilter {
+                case_id: Some(open.id),
+                ..CardFilter::default()
+            })
+            .await
+            .unwrap();
+        let yellow = cards.iter().find(|c| c.level == Level::Yellow).unwrap();
+        let warning = cards.iter().find(|c| c.level == Level::Warning).unwrap();
+        let answer = store.card_deadline(yellow.id).await.unwrap().unwrap();
+        assert_eq!(answer.kind, DeadlineKind::CardRectification);
+        assert_eq!(answer.object_id, yellow.id);
+        assert_eq!(answer.deadline.start, date(2026, 12, 1));
+        assert_eq!(answer.due, date(2026, 12, 8));
+        assert_eq!(answer.state, DeadlineState::Running);
+        assert_eq!(yellow.answer_due, Some(date(2026, 12, 8)));
+        assert!(
+            store
+                .card_deadline_changes(yellow.id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing moved it yet"
+        );
+        // A warning asks for no answer by a day.
+        assert_eq!(store.card_deadline(warning.id).await.unwrap(), None);
+
+        // Thursday 3 December closed: the answer is due a day later.
+        let applied = store
+            .add_override(
+                closure("", date(2026, 12, 3), CLOSURE_REASON),
+                manager.id,
+                later(1),
+            )
+            .await
+            .unwrap();
+        assert!(applied.recomputed.moved >= 2, "{:?}", applied.recomputed);
+        let answer = store.card_deadline(yellow.id).await.unwrap().unwrap();
+        assert_eq!(answer.due, date(2026, 12, 9));
+        let changes = store.card_deadline_changes(yellow.id).await.unwrap();
+        assert_eq!(
+            moves(&changes),
+            [(
+                DeadlineKind::CardRectification,
+                date(2026, 12, 8),
+                date(2026, 12, 9)
+            )]
+        );
+        assert_eq!(changes[0].deadline_id, answer.id);
+        assert!(changes[0].reason.contains(CLOSURE_REASON), "{changes:?}");
+        assert!(changes[0].reason.contains("2026-12-03"), "{changes:?}");
+        assert_eq!(changes[0].changed_at, later(1));
+        // The card's list shows the new day too.
+        let (cards, _) = store
+            .cards(&CardFilter {
+                case_id: Some(open.id),
+                ..CardFilter::default()
+            })
+            .await
+            .unwrap();
+        let listed = cards.iter().find(|c| c.id == yellow.id).unwrap();
+        assert_eq!(listed.answer_due, Some(date(2026, 12, 9)));
+        // The case's own changes are the case's: its statutory deadline
+        // (21 December) moved, and the card's change is not among them,
+        // whatever the ids of the two.
+        let case_moves = moves(&store.case_deadline_changes(open.id).await.unwrap());
+        assert!(
+            case_moves
+                .iter()
+                .all(|(kind, _, _)| *kind != DeadlineKind::CardRectification),
+            "{case_moves:?}"
+        );
+        assert!(case_moves.contains(&(
+            DeadlineKind::CaseStatutory,
+            date(2026, 12, 21),
+            date(2026, 12, 22)
+        )));
+
+        // Answered, the deadline ends: a later closure no longer moves it,
+        // and the change it had stays on record.
+        store
+            .act_on_card(
+                yellow.id,
+                &world.approver,
+                CardCommand::Explain {
+                    text: "已于12月2日办结".into(),
+                },
+                vec![],
+                on("2026-12-04"),
+            )
+            .await
+            .unwrap();
+        store
+            .add_override(
+                closure("", date(2026, 12, 7), "线路检修，暂停办公"),
+                manager.id,
+                later(2),
+            )
+            .await
+            .unwrap();
+        let answer = store.card_deadline(yellow.id).await.unwrap().unwrap();
+        assert_eq!(answer.state, DeadlineState::Ended);
+        assert_eq!(answer.due, date(2026, 12, 9));
+        assert_eq!(
+            moves(&store.card_deadline_changes(yellow.id).await.unwrap()),
+            [(
+                DeadlineKind::CardRectification,
+                date(2026, 12, 8),
+                date(2026, 12, 9)
+            )]
+        );
     })
     .await;
 }

@@ -1099,6 +1099,9 @@ pub struct LookupResult {
     pub state_label: String,
     pub received_on: String,
     pub promised_due: Option<String>,
+    /// Why the promised day is provisional (the tooltip of the mark 临时),
+    /// when a year of its period has no published holiday arrangement.
+    pub promised_provisional: Option<String>,
     pub outcome: Option<String>,
     /// Whether the applicant may still withdraw the application.
     pub can_withdraw: bool,
@@ -1230,11 +1233,16 @@ pub async fn lookup(
         };
         let rating = state.store.rating(case.id).await?;
         let view = crate::api::cases::public_view(&state, &case).await?;
-        Ok::<_, ApiError>((view, rating))
+        let f = &case.facts;
+        let provisional = f.promised_due.and_then(|due| {
+            let start = f.clock_start.unwrap_or(f.received_on);
+            super::work::provisional_note(&state.calendar(), start, due)
+        });
+        Ok::<_, ApiError>((view, rating, provisional))
     }
     .await;
     match result {
-        Ok((view, rating)) => {
+        Ok((view, rating, promised_provisional)) => {
             let finished = view.state == CaseState::Completed.key();
             page.result = Some(LookupResult {
                 can_resubmit: view.allowed_actions.iter().any(|a| a == "resubmit"),
@@ -1247,6 +1255,7 @@ pub async fn lookup(
                 state_label: view.state_label,
                 received_on: date_string_text(&view.received_on),
                 promised_due: view.promised_due.as_deref().map(date_string_text),
+                promised_provisional,
                 outcome: view.outcome,
                 can_withdraw: view.allowed_actions.iter().any(|a| a == "withdraw"),
                 timeline: view

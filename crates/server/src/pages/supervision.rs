@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use onewindow_core::calendar::civil_date;
+use onewindow_core::calendar::{ChinaCalendar, civil_date};
 use onewindow_core::card::{CardState, Responsibility, Sanction};
 use onewindow_core::clock::DeadlineKind;
 use onewindow_core::staff::Role;
@@ -21,6 +21,7 @@ use super::{
     query_value, render, see_other,
 };
 use crate::AppState;
+use crate::api::calendar::{DeadlineChangeView, DeadlineView};
 use crate::api::supervision::{
     AccountabilityView, CardEventView, CardQuery, CardView, DepartmentFiguresView, card_command,
 };
@@ -38,12 +39,16 @@ pub struct CardRow {
     pub case_number: String,
     pub found_on: String,
     pub answer_due: String,
+    /// The tooltip of the mark 临时 when the answer's due day is provisional.
+    pub answer_provisional: Option<String>,
     pub state_label: &'static str,
     pub counted: bool,
 }
 
-impl From<&CardRecord> for CardRow {
-    fn from(c: &CardRecord) -> Self {
+impl CardRow {
+    /// The row of `c`; its answer deadline is judged provisional on
+    /// `calendar` (the page's, read once).
+    pub fn of(c: &CardRecord, calendar: &ChinaCalendar) -> CardRow {
         CardRow {
             id: c.id,
             level: c.level.key(),
@@ -54,6 +59,9 @@ impl From<&CardRecord> for CardRow {
             case_number: c.case_number.clone().unwrap_or_default(),
             found_on: date_text(c.found_on),
             answer_due: c.answer_due.map(date_text).unwrap_or_else(|| "—".into()),
+            answer_provisional: c
+                .answer_due
+                .and_then(|due| super::work::provisional_note(calendar, c.found_on, due)),
             state_label: c.state.label(),
             counted: c.state.counts(),
         }
@@ -76,6 +84,13 @@ struct SupervisionPage {
     prev: Option<String>,
     next: Option<String>,
     error: Option<String>,
+}
+
+impl SupervisionPage {
+    /// Whether a card listed shows the mark 临时 (the hint explains it).
+    fn any_provisional(&self) -> bool {
+        self.cards.iter().any(|c| c.answer_provisional.is_some())
+    }
 }
 
 /// The filter form as typed (kept on the page).
@@ -207,7 +222,10 @@ async fn list_page(
         totals,
         figures,
         total,
-        cards: cards.iter().map(CardRow::from).collect(),
+        cards: {
+            let calendar = state.calendar();
+            cards.iter().map(|c| CardRow::of(c, &calendar)).collect()
+        },
         departments,
         prev: (error.is_none() && page > 1).then(|| form.link(page - 1)),
         next: (error.is_none() && page * filter.limit < total).then(|| form.link(page + 1)),
@@ -217,6 +235,68 @@ async fn list_page(
             .map(|s| (s.key(), s.label()))
             .collect(),
         error,
+    })
+}
+
+/// A card's deadlines as its pages show them: the breached deadline's due
+/// day and the department's answer deadline, each marked when provisional,
+/// the answer deadline's explanation and the calendar changes that moved it.
+struct CardDeadlines {
+    /// The tooltip of the mark 临时 beside the breached deadline's due day.
+    due_provisional: Option<String>,
+    /// The answer deadline (yellow and red cards), dates as people read them.
+    answer: Option<DeadlineView>,
+    /// The tooltip of the mark 临时 beside the answer's due day.
+    answer_provisional: Option<String>,
+    answer_changes: Vec<DeadlineChangeView>,
+    /// Every unpublished year either due day was counted through, as one
+    /// note (for the printed notice).
+    note: Option<String>,
+}
+
+async fn card_deadlines(state: &AppState, card: &CardRecord) -> Result<CardDeadlines, ApiError> {
+    let record = state.store.card_deadline(card.id).await?;
+    let changes = if record.is_some() {
+        state.store.card_deadline_changes(card.id).await?
+    } else {
+        Vec::new()
+    };
+    let county = state.calendar();
+    // The breached deadline's start is not on the card: the period from the
+    // earlier of the day found and the due day covers the days that counted
+    // towards it.
+    let mut years = county.provisional_years(card.found_on.min(card.due_on), card.due_on);
+    let due_provisional = super::work::provisional_years_note(&years);
+    let (answer, answer_provisional) = match &record {
+        Some(record) => {
+            let calendar = state.store.calendars().for_region(&record.region);
+            let explanation = record.deadline.explain(&calendar);
+            years.extend(explanation.provisional_years.iter().copied());
+            let mut view = DeadlineView::of(record, &calendar);
+            view.due = super::date_string_text(&view.due);
+            (
+                Some(view),
+                super::work::provisional_years_note(&explanation.provisional_years),
+            )
+        }
+        None => (None, None),
+    };
+    years.sort_unstable();
+    years.dedup();
+    Ok(CardDeadlines {
+        due_provisional,
+        answer,
+        answer_provisional,
+        answer_changes: changes
+            .iter()
+            .map(|c| {
+                let mut view = DeadlineChangeView::from(c);
+                view.old_due = super::date_string_text(&view.old_due);
+                view.new_due = super::date_string_text(&view.new_due);
+                view
+            })
+            .collect(),
+        note: super::work::provisional_years_note(&years),
     })
 }
 
@@ -233,6 +313,7 @@ fn readable_dates(card: &mut CardView) {
 struct CardPage {
     layout: Layout,
     card: CardView,
+    deadlines: CardDeadlines,
     issued_at: String,
     events: Vec<EventRow>,
     accountability: Vec<AccountabilityView>,
@@ -390,6 +471,7 @@ async fn card_view(
     readable_dates(&mut card_view);
     Ok(CardPage {
         card: card_view,
+        deadlines: card_deadlines(state, &card).await?,
         layout: Layout::new(
             state,
             format!("督办件 {}", card.title),
@@ -524,6 +606,8 @@ struct NoticeDocument {
     layout: Layout,
     government: String,
     card: CardView,
+    /// Why the dates of the notice are provisional, when they are.
+    provisional: Option<String>,
     number: String,
     issued_on: String,
     events: Vec<EventRow>,
@@ -546,8 +630,10 @@ pub async fn notice_document(
         let detail = crate::api::supervision::card_detail(&state, &card).await?;
         let mut card_view = detail.card;
         readable_dates(&mut card_view);
+        let provisional = card_deadlines(&state, &card).await?.note;
         Ok::<_, ApiError>(NoticeDocument {
             card: card_view,
+            provisional,
             layout: Layout::new(&state, "督办通报", "supervision", Some(member.name.clone())),
             government: government_name(&state),
             number: format!("监察通报〔{}〕{}号", card.found_on.year(), card.id),

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
-use onewindow_core::calendar::{ACCEPTANCE_WINDOW, WorkCalendar, civil_date};
+use onewindow_core::calendar::{ACCEPTANCE_WINDOW, ChinaCalendar, WorkCalendar, civil_date};
 use onewindow_core::case::{
     Action, Case, CaseState, Command, FeeCharged, Outcome, SpecialProcedure, SupplementItem,
     default_rights_notice,
@@ -172,10 +172,36 @@ async fn card_marks(
     Ok(marks)
 }
 
+/// The tooltip of the mark 临时 beside a due day counted through a year
+/// without a published holiday arrangement (Saturday and Sunday off until
+/// the State Council publishes it), or `None` when every year of the period
+/// from `start` to `due` is published.
+pub(crate) fn provisional_note(
+    calendar: &ChinaCalendar,
+    start: jiff::civil::Date,
+    due: jiff::civil::Date,
+) -> Option<String> {
+    provisional_years_note(&calendar.provisional_years(start.min(due), due))
+}
+
+/// The tooltip of the mark 临时 for these unpublished years, if any.
+pub(crate) fn provisional_years_note(years: &[i16]) -> Option<String> {
+    if years.is_empty() {
+        return None;
+    }
+    let years: Vec<String> = years.iter().map(|y| format!("{y}年")).collect();
+    Some(format!(
+        "{}节假日安排尚未发布，暂按周末休息计算，发布后自动重算",
+        years.join("、")
+    ))
+}
+
 /// Where a case stands against the deadline it runs on now.
 struct Standing {
     due_kind: &'static str,
     due: Option<jiff::civil::Date>,
+    /// Why the due day is provisional, when it is (see [`provisional_note`]).
+    provisional: Option<String>,
     /// Working days left, for the order (negative: overdue); none when the
     /// case's clock is not running (paused, decided, closed, or no due day).
     remaining: Option<i64>,
@@ -184,8 +210,20 @@ struct Standing {
     urgency: &'static str,
 }
 
-fn standing(state: &AppState, case: &Case, today: jiff::civil::Date) -> Standing {
-    let (due_kind, due, remaining) = queue_deadline(state, case, today);
+fn standing(
+    state: &AppState,
+    calendar: &ChinaCalendar,
+    case: &Case,
+    today: jiff::civil::Date,
+) -> Standing {
+    let (due_kind, due, remaining) = queue_deadline(state, calendar, case, today);
+    // The acceptance window counts from receipt, the handling limits from
+    // the day the clock started.
+    let start = match case.facts.state {
+        CaseState::Submitted => case.facts.received_on,
+        _ => case.facts.clock_start.unwrap_or(case.facts.received_on),
+    };
+    let provisional = due.and_then(|due| provisional_note(calendar, start, due));
     let (text, urgency) = match (case.facts.state, remaining) {
         (CaseState::Suspended, _) => ("特别程序中，暂停计时".to_string(), "paused"),
         (CaseState::AwaitingSupplement, _) => ("等待申请人补正".to_string(), "paused"),
@@ -198,6 +236,7 @@ fn standing(state: &AppState, case: &Case, today: jiff::civil::Date) -> Standing
     Standing {
         due_kind,
         due,
+        provisional,
         remaining,
         text,
         urgency,
@@ -214,6 +253,8 @@ pub struct QueueRow {
     pub received_on: String,
     pub due_kind: &'static str,
     pub due: String,
+    /// The tooltip of the mark 临时 when the due day is provisional.
+    pub provisional: Option<String>,
     pub remaining: String,
     /// overdue | soon | ok | paused | none
     pub urgency: &'static str,
@@ -388,6 +429,13 @@ struct WorkPage {
     sees_all: bool,
 }
 
+impl WorkPage {
+    /// Whether a row of this page shows the mark 临时 (the legend explains it).
+    fn any_provisional(&self) -> bool {
+        self.rows.iter().any(|r| r.provisional.is_some())
+    }
+}
+
 /// How many queue rows a page shows.
 const QUEUE_PAGE: usize = 50;
 /// How many cases of a queue are read at most (the most urgent by due day).
@@ -409,11 +457,10 @@ fn remaining_text(days: i64) -> (String, &'static str) {
 /// 32), else the promised limit.
 fn queue_deadline(
     state: &AppState,
+    calendar: &ChinaCalendar,
     case: &Case,
     today: jiff::civil::Date,
 ) -> (&'static str, Option<jiff::civil::Date>, Option<i64>) {
-    let calendar = state.calendar();
-    let calendar = calendar.as_ref();
     match case.facts.state {
         CaseState::Submitted => {
             let due = ACCEPTANCE_WINDOW.due_date(calendar, case.facts.received_on);
@@ -464,11 +511,12 @@ async fn queue_page(
         .map(|s| (s.id, s.name))
         .collect();
     let today = civil_date(state.now());
+    let calendar = state.calendar();
     let mut rows: Vec<(Option<i64>, QueueRow)> = cases
         .iter()
         .zip(summaries)
         .map(|(case, summary)| {
-            let s = standing(state, case, today);
+            let s = standing(state, &calendar, case, today);
             let row = QueueRow {
                 id: case.id,
                 number: summary.number,
@@ -479,6 +527,7 @@ async fn queue_page(
                 received_on: date_text(case.facts.received_on),
                 due_kind: s.due_kind,
                 due: s.due.map(date_text).unwrap_or_else(|| "—".into()),
+                provisional: s.provisional,
                 remaining: s.text,
                 urgency: s.urgency,
                 backup_for: case
@@ -1128,7 +1177,7 @@ async fn case_page_view(
         tone: "",
     }];
     if f.state == CaseState::Submitted {
-        let (_, due, remaining) = queue_deadline(state, &case, today);
+        let (_, due, remaining) = queue_deadline(state, &state.calendar(), &case, today);
         let (text, tone) = remaining.map(remaining_text).unwrap_or_default();
         if let Some(due) = due {
             deadlines.push(Fact {
@@ -1294,10 +1343,13 @@ async fn case_page_view(
         .await?;
     Ok(CasePage {
         documents: crate::documents::links(&case, view.events.iter().map(|e| e.action.as_str())),
-        cards: cards
-            .iter()
-            .map(super::supervision::CardRow::from)
-            .collect(),
+        cards: {
+            let calendar = state.calendar();
+            cards
+                .iter()
+                .map(|c| super::supervision::CardRow::of(c, &calendar))
+                .collect()
+        },
         layout: Layout::new(
             state,
             format!("办件 {}", case.number),
@@ -1529,6 +1581,8 @@ pub struct ListRow {
     pub standing: String,
     /// The deadline it runs against, e.g. 承诺期限 2026年12月8日.
     pub due_line: String,
+    /// The tooltip of the mark 临时 when that due day is provisional.
+    pub provisional: Option<String>,
     /// overdue | soon | ok | paused | none
     pub urgency: &'static str,
     pub cards: Vec<CardMark>,
@@ -1554,6 +1608,11 @@ struct ListPage {
 impl ListPage {
     fn error_on(&self, field: &str) -> bool {
         self.error.as_ref().is_some_and(|(f, _)| f == field)
+    }
+
+    /// Whether a row of this page shows the mark 临时 (the hint explains it).
+    fn any_provisional(&self) -> bool {
+        self.rows.iter().any(|r| r.provisional.is_some())
     }
 }
 
@@ -1613,6 +1672,7 @@ async fn case_list_page(
 
     let ids: Vec<i64> = cases.iter().map(|c| c.case.id).collect();
     let mut marks = card_marks(state, &ids).await?;
+    let calendar = state.calendar();
     let rows = cases
         .iter()
         .map(|listed| {
@@ -1621,17 +1681,20 @@ async fn case_list_page(
                 .completed_at
                 .map(|at| date_text(civil_date(at)))
                 .unwrap_or_default();
-            let (text, urgency, due_line) = if case.facts.state == CaseState::Completed {
-                (format!("{completed_on}办结"), "none", String::new())
+            let (text, urgency, due_line, provisional) = if case.facts.state == CaseState::Completed
+            {
+                (format!("{completed_on}办结"), "none", String::new(), None)
             } else {
-                let s = standing(state, case, today);
-                let due_line = match s.due {
-                    Some(due) if s.urgency != "none" => {
-                        format!("{} {}", s.due_kind, date_text(due))
-                    }
-                    _ => String::new(),
-                };
-                (s.text, s.urgency, due_line)
+                let s = standing(state, &calendar, case, today);
+                match s.due {
+                    Some(due) if s.urgency != "none" => (
+                        s.text,
+                        s.urgency,
+                        format!("{} {}", s.due_kind, date_text(due)),
+                        s.provisional,
+                    ),
+                    _ => (s.text, s.urgency, String::new(), None),
+                }
             };
             ListRow {
                 id: case.id,
@@ -1644,6 +1707,7 @@ async fn case_list_page(
                 submitted_on: date_text(civil_date(case.submitted_at)),
                 standing: text,
                 due_line,
+                provisional,
                 urgency,
                 cards: marks.remove(&case.id).unwrap_or_default(),
             }
