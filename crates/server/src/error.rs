@@ -67,6 +67,32 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
+    /// A request with an `Idempotency-Key` whose first request has not
+    /// answered yet; `unresolved` when that was long ago (its process likely
+    /// ended before recording the outcome, which is then unknown).
+    pub fn idempotency_in_progress(unresolved: bool) -> Self {
+        let message = if unresolved {
+            "使用该幂等键的首次请求未能记录处理结果，无法确定是否已生效；请先核实，如需重新提交请换用新的幂等键"
+        } else {
+            "使用该幂等键的首次请求仍在处理中，请稍后用同一幂等键重试"
+        };
+        ApiError {
+            field: Some("Idempotency-Key".into()),
+            ..ApiError::new(StatusCode::CONFLICT, "idempotency_key_in_progress", message)
+        }
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        ApiError {
+            field: Some("body".into()),
+            ..ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("请求内容超过{}KB的上限", limit / 1024),
+            )
+        }
+    }
+
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
         ApiError::new(
@@ -115,6 +141,7 @@ impl From<StoreError> for ApiError {
                 "case" => "未找到该办件，请核对办件编号和手机号码",
                 "item" => "未找到该事项",
                 "department" => "未找到该部门",
+                "window" => "未找到该窗口",
                 "staff" => "未找到该工作人员",
                 "file" => "未找到该文件",
                 "card" => "未找到该督办件",

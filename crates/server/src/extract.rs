@@ -2,6 +2,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use onewindow_store::idempotency::IdempotencyKey;
 use serde::de::DeserializeOwned;
@@ -142,23 +143,27 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match parts.headers.get("idempotency-key") {
-            None => Ok(IdempotencyHeader(None)),
-            Some(value) => {
-                let key = value
-                    .to_str()
-                    .map_err(|_| ApiError::invalid("Idempotency-Key", "幂等键只能包含ASCII字符"))?;
-                let key = key.trim();
-                if key.is_empty() || key.len() > 200 {
-                    return Err(ApiError::invalid(
-                        "Idempotency-Key",
-                        "幂等键长度须在1到200个字符之间",
-                    ));
-                }
-                Ok(IdempotencyHeader(Some(key.to_string())))
-            }
-        }
+        idempotency_key_of(&parts.headers).map(IdempotencyHeader)
     }
+}
+
+/// The `Idempotency-Key` header of a request, if it has one: 1 to 200 ASCII
+/// characters (spaces around it do not count).
+pub fn idempotency_key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .map_err(|_| ApiError::invalid("Idempotency-Key", "幂等键只能包含ASCII字符"))?
+        .trim();
+    if key.is_empty() || key.len() > 200 {
+        return Err(ApiError::invalid(
+            "Idempotency-Key",
+            "幂等键长度须在1到200个字符之间",
+        ));
+    }
+    Ok(Some(key.to_string()))
 }
 
 impl IdempotencyHeader {

@@ -86,17 +86,22 @@ impl AppState {
     }
 }
 
+/// The largest request body accepted. Multipart bodies hold several files;
+/// the per-file limit is checked in `upload`, this bounds the whole request.
+pub(crate) fn body_limit(settings: &Settings) -> usize {
+    settings.max_upload_bytes.saturating_mul(8).max(1024 * 1024)
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    // Multipart bodies hold several files; the per-file limit is checked in
-    // `upload`, this bounds the whole request.
-    let body_limit = state
-        .settings
-        .max_upload_bytes
-        .saturating_mul(8)
-        .max(1024 * 1024);
+    let body_limit = body_limit(&state.settings);
+    // Idempotency-Key for the API routes whose handlers do not keep it.
+    let api = api::routes().route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        api::idempotency::guard,
+    ));
     Router::new()
-        .merge(api::routes())
+        .merge(api)
         .merge(pages::routes())
         .merge(openapi::routes())
         .fallback(not_found)

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod dashboard;
+pub mod idempotency;
 pub mod session;
 pub mod supervision;
 
