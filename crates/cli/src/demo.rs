@@ -16,8 +16,8 @@ use onewindow_core::calendar::TimeLimit;
 use onewindow_core::calendar::{ChinaCalendar, WorkCalendar, china_zone, civil_date};
 use onewindow_core::card::CardCommand;
 use onewindow_core::case::{
-    self, Applicant, Channel, Command, FeeCharged, Outcome, SpecialProcedure, SupplementItem,
-    default_rights_notice,
+    self, Applicant, CaseState, Channel, Command, FeeCharged, Outcome, SpecialProcedure,
+    SupplementItem, default_rights_notice,
 };
 use onewindow_core::catalog::{
     DESCRIPTION_KEY, Fee, FieldKind, FormField, Guide, HandlingCategory, ItemStatus, ItemType,
@@ -25,10 +25,12 @@ use onewindow_core::catalog::{
 };
 use onewindow_core::staff::Role;
 use onewindow_core::supervision::Level;
+use onewindow_server::documents::{self, Document};
 use onewindow_store::Store;
 use onewindow_store::cards::CardFilter;
 use onewindow_store::cases::{NewCase, Who};
 use onewindow_store::catalog::ServiceItem;
+use onewindow_store::files::NewFile;
 use onewindow_store::portal::NewAnnouncement;
 use onewindow_store::staff::{NewDepartment, NewStaff, hash_password};
 use rand::{RngExt, SeedableRng};
@@ -175,15 +177,440 @@ fn item_code(item_type: ItemType, department_index: usize, item_index: usize) ->
     format!("{prefix}{:03}{:03}", department_index + 1, item_index + 1)
 }
 
-/// Creates the county and its history; returns a report to print.
+// ---------------------------------------------------------------------------
+// The catalog's forms: every material that is a form to fill in (申请书,
+// 登记表, 承诺书, 委托书 …) gets a blank form and a filled sample, as PDF.
+
+/// What a form asks of the person filling it in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FormKind {
+    /// An application, registration or declaration form.
+    Application,
+    /// A written pledge (承诺书).
+    Pledge,
+    /// A power of attorney or an authorisation (委托书, 授权书).
+    Mandate,
+    /// A list of people (名册).
+    Roster,
+}
+
+/// The words a form's name ends in, with its kind.
+const FORM_WORDS: &[(&str, FormKind)] = &[
+    ("申请书", FormKind::Application),
+    ("申请表", FormKind::Application),
+    ("登记表", FormKind::Application),
+    ("审批表", FormKind::Application),
+    ("申报表", FormKind::Application),
+    ("备案表", FormKind::Application),
+    ("采集表", FormKind::Application),
+    ("信息表", FormKind::Application),
+    ("核定表", FormKind::Application),
+    ("调查表", FormKind::Application),
+    ("报告表", FormKind::Application),
+    ("告知书", FormKind::Application),
+    ("确认书", FormKind::Application),
+    ("承诺书", FormKind::Pledge),
+    ("委托书", FormKind::Mandate),
+    ("授权书", FormKind::Mandate),
+    ("名册", FormKind::Roster),
+];
+
+/// The form a material is, by its name: the form's own title and kind, or
+/// None for documents that are not forms (certificates, contracts, reports).
+/// 授权委托书及受托人身份证件 is the form 授权委托书; 车辆情况或购车承诺书 the
+/// form 购车承诺书; 异地就医备案表（可线上填报） the form 异地就医备案表.
+fn form_of(material: &str) -> Option<(String, FormKind)> {
+    let (end, kind) = FORM_WORDS
+        .iter()
+        .filter_map(|(word, kind)| material.rfind(word).map(|at| (at + word.len(), *kind)))
+        .max_by_key(|(end, _)| *end)?;
+    let head = &material[..end];
+    let start = head.rfind('或').map(|at| at + '或'.len_utf8()).unwrap_or(0);
+    let title = head[start..].trim();
+    (title.chars().count() > 2).then(|| (title.to_string(), kind))
+}
+
+/// The form as its blank and its filled sample.
+struct DemoForm {
+    title: String,
+    blank: Document,
+    sample: Document,
+}
+
+/// Labels of the applicant's part of an application form, by who applies.
+fn applicant_labels(target: Target) -> &'static [&'static str] {
+    match target {
+        Target::Personal => &[
+            "申请人姓名",
+            "性别",
+            "公民身份号码",
+            "联系电话",
+            "户籍地址",
+            "现居住地址",
+        ],
+        Target::Enterprise => &[
+            "单位名称",
+            "统一社会信用代码",
+            "法定代表人（负责人）",
+            "联系人",
+            "联系电话",
+            "住所（经营场所）",
+        ],
+        Target::Both => &[
+            "申请人（单位）名称",
+            "公民身份号码或统一社会信用代码",
+            "法定代表人（负责人）",
+            "联系人",
+            "联系电话",
+            "住所（地址）",
+        ],
+    }
+}
+
+/// A plausible value for a form's field named `label`, as an applicant of
+/// the county writes it.
+fn sample_value(rng: &mut ChaCha8Rng, label: &str, matter: &str, day: Date) -> String {
+    let has = |words: &[&str]| words.iter().any(|w| label.contains(w));
+    if has(&["单位名称", "（单位）名称"]) {
+        COMPANIES[rng.random_range(0..COMPANIES.len())].into()
+    } else if has(&["信用代码"]) {
+        format!("91430423MA4L{:06}", rng.random_range(0..1_000_000))
+    } else if has(&["身份号码", "证件号码"]) {
+        id_number(rng)
+    } else if has(&["电话"]) {
+        mobile(rng)
+    } else if has(&["性别"]) {
+        ["男", "女"][rng.random_range(0..2)].into()
+    } else if has(&["地址", "住所", "场所"]) {
+        format!(
+            "衡山县开云镇{}{}号",
+            ["衡山大道", "解放路", "沿河路", "建设路", "人民路"][rng.random_range(0..5)],
+            rng.random_range(1..300)
+        )
+    } else if has(&["事项"]) {
+        matter.into()
+    } else if has(&["日期", "期限"]) {
+        format!("自{}起至事项办结之日止", date_words(day))
+    } else if has(&["权限"]) {
+        "代为提交申请材料、领取办理结果".into()
+    } else if has(&["理由", "说明", "情况"]) {
+        format!("因生产经营需要，申请办理{matter}，所附材料真实有效。")
+    } else if has(&["姓名", "人", "代表"]) {
+        person_name(rng)
+    } else {
+        "详见所附材料".into()
+    }
+}
+
+fn date_words(day: Date) -> String {
+    format!("{}年{}月{}日", day.year(), day.month(), day.day())
+}
+
+/// Every distinct form of the catalog, in catalog order, with its blank and
+/// a sample filled in as for the first item that asks for it. A form that
+/// several departments use is issued in the hall's name.
+fn demo_forms(catalog: &Catalog, hall: &str, day: Date, rng: &mut ChaCha8Rng) -> Vec<DemoForm> {
+    struct Use<'a> {
+        kind: FormKind,
+        item: &'a DemoItem,
+        departments: Vec<&'a str>,
+    }
+    let mut order: Vec<String> = Vec::new();
+    let mut uses: HashMap<String, Use<'_>> = HashMap::new();
+    for d in &catalog.departments {
+        for item in &d.items {
+            for m in &item.materials {
+                let Some((title, kind)) = form_of(&m.name) else {
+                    continue;
+                };
+                let entry = uses.entry(title.clone()).or_insert_with(|| {
+                    order.push(title.clone());
+                    Use {
+                        kind,
+                        item,
+                        departments: Vec::new(),
+                    }
+                });
+                if !entry.departments.contains(&d.name.as_str()) {
+                    entry.departments.push(&d.name);
+                }
+            }
+        }
+    }
+    let blank_date = "　　　　年　　月　　日".to_string();
+    order
+        .into_iter()
+        .map(|title| {
+            let form = &uses[&title];
+            let issuer = match form.departments.as_slice() {
+                [one] => one.to_string(),
+                _ => hall.to_string(),
+            };
+            let shared = form.departments.len() > 1 || title.contains("授权委托书");
+            let matter = form.item.name.as_str();
+            let (signer, paragraphs, labels): (&str, Vec<String>, Vec<String>) = match form
+                .kind
+            {
+                FormKind::Application => {
+                    let mut labels: Vec<String> = applicant_labels(form.item.target)
+                        .iter()
+                        .map(|l| l.to_string())
+                        .collect();
+                    for f in form.item.form_fields.iter().take(8) {
+                        if !labels.contains(&f.label) {
+                            labels.push(f.label.clone());
+                        }
+                    }
+                    labels.push("申请事项".into());
+                    labels.push("申请理由及情况说明".into());
+                    let opening = if shared {
+                        "本人（本单位）申请办理下列事项，现将有关情况如实填报如下。".to_string()
+                    } else {
+                        format!("本人（本单位）申请办理{matter}，现将有关情况如实填报如下。")
+                    };
+                    (
+                        "申请人（签名或盖章）",
+                        vec![
+                            opening,
+                            "本人（本单位）对所填内容和所附材料的真实性、合法性负责。".into(),
+                        ],
+                        labels,
+                    )
+                }
+                FormKind::Pledge => (
+                    "承诺人（签名或盖章）",
+                    vec![
+                        "本人（本单位）郑重承诺：".into(),
+                        "一、所提交的申请材料和所填信息真实、准确、完整，复印件与原件一致；".into(),
+                        "二、已知晓并将遵守有关法律、法规规定的条件、标准和技术要求；".into(),
+                        "三、如有虚假承诺或者违反承诺，愿意承担相应的法律责任，接受行政机关依法撤销有关决定，并同意将失信信息记入信用记录。".into(),
+                    ],
+                    vec![
+                        "承诺人（单位）".into(),
+                        "公民身份号码或统一社会信用代码".into(),
+                        "联系电话".into(),
+                        "承诺事项".into(),
+                    ],
+                ),
+                FormKind::Mandate => (
+                    "委托人（签名或盖章）",
+                    vec![
+                        "委托人（授权人）现委托（授权）下列受托人，在下列权限内代为办理有关事项。受托人在权限内所签署的文件和办理的事项，委托人均予承认。".into(),
+                    ],
+                    vec![
+                        "委托人姓名（名称）".into(),
+                        "委托人证件号码".into(),
+                        "受托人姓名".into(),
+                        "受托人证件号码".into(),
+                        "受托人联系电话".into(),
+                        "委托事项".into(),
+                        "委托权限".into(),
+                        "委托期限".into(),
+                    ],
+                ),
+                FormKind::Roster => (
+                    "填报单位（盖章）",
+                    vec!["现将有关人员情况报送如下，所填内容真实准确。".into()],
+                    ["填报单位名称", "联系人", "联系电话"]
+                        .iter()
+                        .map(|l| l.to_string())
+                        .chain((1..=4).flat_map(|n| {
+                            [format!("人员{n}姓名"), format!("人员{n}公民身份号码")]
+                        }))
+                        .collect(),
+                ),
+            };
+            let blank = Document {
+                issuer: issuer.clone(),
+                title: title.clone(),
+                number: "（空白表格）".into(),
+                recipient: issuer.clone(),
+                paragraphs: paragraphs.clone(),
+                facts: labels.iter().map(|l| (l.clone(), String::new())).collect(),
+                contacts: vec![
+                    format!("{signer}："),
+                    format!("填写日期：{blank_date}"),
+                ],
+                date: blank_date.clone(),
+                notes: vec![
+                    "填写说明：请用黑色钢笔或签字笔填写，也可打印后签名，字迹须清楚；所填内容应与所附材料一致。".into(),
+                    "本表可在衡山县政务服务网办事指南页面免费下载，也可在县政务服务中心窗口免费领取。".into(),
+                ],
+                file_name: format!("{title}（空白表格）.pdf"),
+                ..Document::default()
+            };
+            // The sample: the item's own fields filled in as an applicant
+            // would, the rest by the field's name.
+            let own = form_values(rng, &form.item.form_fields, day);
+            let facts: Vec<(String, String)> = labels
+                .iter()
+                .map(|label| {
+                    let value = form
+                        .item
+                        .form_fields
+                        .iter()
+                        .find(|f| &f.label == label)
+                        .and_then(|f| own.get(&f.key))
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_else(|| sample_value(rng, label, matter, day));
+                    (label.clone(), value)
+                })
+                .collect();
+            let signature = person_name(rng);
+            let sample = Document {
+                number: "（填写样例）".into(),
+                facts,
+                contacts: vec![
+                    format!("{signer}：{signature}"),
+                    format!("填写日期：{}", date_words(day)),
+                ],
+                date: date_words(day),
+                notes: vec![
+                    "本样例所填单位、人员和号码均为虚构，仅供填写参考，请按实际情况填写。".into(),
+                ],
+                file_name: format!("{title}（填写样例）.pdf"),
+                ..blank.clone()
+            };
+            DemoForm {
+                title,
+                blank,
+                sample,
+            }
+        })
+        .collect()
+}
+
+/// Lays out the forms as PDF, on every core: each form's blank and sample.
+fn render_forms(forms: &[DemoForm]) -> anyhow::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let render = |d: &Document| {
+        documents::render(d).map_err(|e| anyhow::anyhow!("{}：{}", d.title, e.message))
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    let chunk = forms.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = forms
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|f| Ok((render(&f.blank)?, render(&f.sample)?)))
+                        .collect::<anyhow::Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut pdfs = Vec::with_capacity(forms.len());
+        for worker in workers {
+            let part = worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("生成表格样本的线程异常退出"))??;
+            pdfs.extend(part);
+        }
+        Ok(pdfs)
+    })
+}
+
+/// Stores each form's blank and sample (in catalog order, so the same seed
+/// gives the same file numbers); returns the files by the form's title.
+async fn store_forms(
+    store: &Store,
+    forms: &[DemoForm],
+    pdfs: Vec<(Vec<u8>, Vec<u8>)>,
+    at: Timestamp,
+) -> anyhow::Result<HashMap<String, (i64, i64)>> {
+    let files: Vec<_> = forms
+        .iter()
+        .zip(pdfs)
+        .flat_map(|(form, (blank, sample))| {
+            [(&form.blank, blank), (&form.sample, sample)].map(|(document, bytes)| {
+                store.store_file(
+                    NewFile {
+                        name: document.file_name.clone(),
+                        content_type: "application/pdf".into(),
+                        bytes,
+                    },
+                    at,
+                )
+            })
+        })
+        .collect();
+    let stored = in_order(files).await;
+    let mut ids = HashMap::new();
+    for (form, pair) in forms.iter().zip(stored.chunks(2)) {
+        let [blank, sample] = pair else {
+            anyhow::bail!("表格样本未能全部保存");
+        };
+        let blank = blank.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let sample = sample.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+        ids.insert(form.title.clone(), (blank.id, sample.id));
+    }
+    Ok(ids)
+}
+
+/// The environment variable naming the day the demo is built for.
+pub const TODAY_VARIABLE: &str = "ONEWINDOW_DEMO_TODAY";
+
+/// The day the demo is built for: `ONEWINDOW_DEMO_TODAY` (YYYY-MM-DD) when
+/// set, else today in Asia/Shanghai.
+pub fn demo_today() -> anyhow::Result<Date> {
+    match std::env::var(TODAY_VARIABLE) {
+        Ok(text) if !text.trim().is_empty() => parse_today(&text),
+        _ => Ok(civil_date(Timestamp::now())),
+    }
+}
+
+/// A day given for the demo, as YYYY-MM-DD within the calendar's range.
+pub fn parse_today(text: &str) -> anyhow::Result<Date> {
+    let day: Date = text
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("演示日期须为 YYYY-MM-DD 格式，如 2026-11-20：{text}"))?;
+    let first = Date::constant(2001, 1, 1);
+    let last = Date::constant(2199, 6, 30);
+    anyhow::ensure!(
+        (first..=last).contains(&day),
+        "演示日期须在2001-01-01至2199-06-30之间：{text}"
+    );
+    Ok(day)
+}
+
+/// Creates the county and its history as of today (or the day named by
+/// `ONEWINDOW_DEMO_TODAY`); returns a report to print.
 pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Result<String> {
+    build_for(store, seed, case_count, demo_today()?).await
+}
+
+/// Creates the county and its history as it stood at the start of `today`
+/// (00:00 in Asia/Shanghai): nothing of it depends on the wall clock, so the
+/// same seed and day give the same county at whatever hour it is built.
+pub async fn build_for(
+    store: &Store,
+    seed: u64,
+    case_count: usize,
+    today: Date,
+) -> anyhow::Result<String> {
     let catalog: Catalog = serde_json::from_str(include_str!("../data/demo_catalog.json"))
         .context("demo catalog data")?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let now = Timestamp::now();
-    let today = civil_date(now);
+    let now = at_time(today, 0, 0);
     let setup_at = at_time(today.checked_sub(Span::new().days(200))?, 8, 0);
     let actor = "system:demo".to_string();
+
+    // The catalog's forms are laid out (on every core) while the offices
+    // and their people are set up; they have their own random numbers.
+    let hall_name = format!("{}政务服务中心", catalog.region.name);
+    let forms = demo_forms(
+        &catalog,
+        &hall_name,
+        civil_date(setup_at),
+        &mut ChaCha8Rng::seed_from_u64(seed ^ 0x666f_726d),
+    );
+    let rendering = tokio::task::spawn_blocking(move || {
+        let pdfs = render_forms(&forms);
+        (forms, pdfs)
+    });
 
     // The hall's own office: supervision centre and the three admins.
     let hall = store
@@ -191,7 +618,7 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
             actor.clone(),
             NewDepartment {
                 code: "zwzx".into(),
-                name: format!("{}政务服务中心", catalog.region.name),
+                name: hall_name.clone(),
                 level: RegionLevel::County,
                 parent_id: None,
                 region_code: catalog.region.code.clone(),
@@ -241,6 +668,7 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
 
     let mut items: Vec<ServiceItem> = Vec::new();
     let mut department_names = HashMap::new();
+    let mut department_ids = Vec::new();
     for (d_index, d) in catalog.departments.iter().enumerate() {
         let department = store
             .create_department(
@@ -324,6 +752,14 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
                 posts.holder.insert((department.id, role), ids[0]);
             }
         }
+        department_ids.push(department.id);
+    }
+
+    // The forms are laid out by now: the catalog's materials link them.
+    let (forms, pdfs) = rendering.await.context("demo forms")?;
+    let form_files = store_forms(store, &forms, pdfs?, setup_at).await?;
+    for (d_index, d) in catalog.departments.iter().enumerate() {
+        let department_id = department_ids[d_index];
         for (i_index, item) in d.items.iter().enumerate() {
             let code = item_code(item.item_type, d_index, i_index);
             let guide = Guide {
@@ -351,8 +787,12 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
                         originals: m.originals,
                         copies: m.copies,
                         reason: m.reason.clone(),
-                        template_file: None,
-                        sample_file: None,
+                        template_file: form_of(&m.name)
+                            .and_then(|(title, _)| form_files.get(&title))
+                            .map(|(blank, _)| *blank),
+                        sample_file: form_of(&m.name)
+                            .and_then(|(title, _)| form_files.get(&title))
+                            .map(|(_, sample)| *sample),
                     })
                     .collect(),
                 fees: item.fees.clone(),
@@ -369,7 +809,7 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
                 form_fields: item.form_fields.clone(),
             };
             let created = store
-                .create_item(actor.clone(), department.id, guide, setup_at)
+                .create_item(actor.clone(), department_id, guide, setup_at)
                 .await?;
             // A few items stay in draft or are suspended, as in a real catalog.
             let status = match (d_index * 31 + i_index) % 97 {
@@ -388,11 +828,21 @@ pub async fn build(store: &Store, seed: u64, case_count: usize) -> anyhow::Resul
         .iter()
         .filter(|i| i.status == ItemStatus::Published)
         .collect();
-    let mut plans: Vec<Plan> = (0..case_count)
+    // Most cases follow a random story; some are staged so that every state
+    // and the supervision's findings are there however few cases there are.
+    let staged = stages(case_count);
+    let mut plans: Vec<Plan> = (0..case_count - staged.len())
         .map(|_| plan_case(&mut rng, &published, today, now))
         .collect();
+    for stage in staged {
+        let plan = match stage_case(&mut rng, &published, stage, today) {
+            Some(plan) => plan,
+            None => plan_case(&mut rng, &published, today, now),
+        };
+        plans.push(plan);
+    }
     plans.sort_by_key(|p| p.events.first().map(|e| e.0).unwrap_or(now));
-    let failures = run_plans(store, &plans, &posts, &department_names, &mut rng).await?;
+    let failures = run_plans(store, &plans, &posts, &department_names, &mut rng, now).await?;
 
     // Two A post holders are away today: their B sees and handles their work.
     let mut absent = Vec::new();
@@ -526,7 +976,11 @@ async fn portal_content(
         .find(|m| m.login == "admin")
         .context("the demo administrator")?;
     for (days_ago, pinned, title, body) in ANNOUNCEMENTS {
-        let at = now.checked_sub(jiff::SignedDuration::from_hours(24 * days_ago))?;
+        let at = at_time(
+            civil_date(now).checked_sub(Span::new().days(days_ago))?,
+            9,
+            30,
+        );
         store
             .publish_announcement(
                 "system:demo".into(),
@@ -660,19 +1114,8 @@ fn later(rng: &mut ChaCha8Rng, from: Timestamp, days: std::ops::Range<u32>) -> T
     }
 }
 
-fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Timestamp) -> Plan {
-    // Instant and one-review items are most of the work of a hall.
-    let item = loop {
-        let item = items[rng.random_range(0..items.len())];
-        let weight = match item.guide.category {
-            HandlingCategory::Instant | HandlingCategory::OneReview => 10,
-            HandlingCategory::Promised => 6,
-            _ => 3,
-        };
-        if rng.random_range(0..10) < weight {
-            break item.clone();
-        }
-    };
+/// Who applies for `item`, and whether online or at the window.
+fn applicant_for(rng: &mut ChaCha8Rng, item: &ServiceItem) -> (Applicant, Channel) {
     let enterprise = item.guide.target == Target::Enterprise
         || (item.guide.target == Target::Both && rng.random_bool(0.3));
     let applicant = Applicant {
@@ -690,28 +1133,63 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
     } else {
         Channel::Window
     };
-    let day = today
-        .checked_sub(Span::new().days(rng.random_range(0..182)))
-        .unwrap_or(today);
-    let day = if channel == Channel::Window {
-        ChinaCalendar::shipped().next_working_day_from(day)
-    } else {
-        day
-    };
-    let submitted = at_time(day, rng.random_range(8..18), rng.random_range(0..60));
-    // An application planned for later today arrives before the present, so
-    // every plan files its case whatever the hour the demo is built.
-    let submitted = if submitted > now {
-        now - Span::new().minutes(rng.random_range(1..30))
-    } else {
-        submitted
-    };
+    (applicant, channel)
+}
+
+/// The application form of `item` as filled in on `day`.
+fn application_form(rng: &mut ChaCha8Rng, item: &ServiceItem, day: Date) -> serde_json::Value {
     let mut form = form_values(rng, &item.guide.form_fields, day);
     form.insert(
         DESCRIPTION_KEY.into(),
         format!("申请办理{}", item.guide.name).into(),
     );
-    let form = serde_json::Value::Object(form);
+    serde_json::Value::Object(form)
+}
+
+/// The working day `n` working days before `day` (1: the last working day
+/// before it).
+fn working_days_before(day: Date, n: u32) -> Date {
+    let calendar = ChinaCalendar::shipped();
+    let mut at = day;
+    for _ in 0..n.max(1) {
+        at = at.yesterday().unwrap_or(at);
+        while !calendar.is_working_day(at) {
+            at = at.yesterday().unwrap_or(at);
+        }
+    }
+    at
+}
+
+fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Timestamp) -> Plan {
+    // Instant and one-review items are most of the work of a hall.
+    let item = loop {
+        let item = items[rng.random_range(0..items.len())];
+        let weight = match item.guide.category {
+            HandlingCategory::Instant | HandlingCategory::OneReview => 10,
+            HandlingCategory::Promised => 6,
+            _ => 3,
+        };
+        if rng.random_range(0..10) < weight {
+            break item.clone();
+        }
+    };
+    let (applicant, channel) = applicant_for(rng, &item);
+    // A day of the six months before today (the history ends as today
+    // begins); the hall's window is open on working days only.
+    let day = today
+        .checked_sub(Span::new().days(rng.random_range(1..=182)))
+        .unwrap_or(today);
+    let day = if channel == Channel::Window {
+        let calendar = ChinaCalendar::shipped();
+        match calendar.next_working_day_from(day) {
+            open if open < today => open,
+            _ => working_days_before(today, 1),
+        }
+    } else {
+        day
+    };
+    let submitted = at_time(day, rng.random_range(8..18), rng.random_range(0..60));
+    let form = application_form(rng, &item, day);
     let mut events: Vec<(Timestamp, Option<Command>)> = vec![(submitted, None)];
     let mut t = submitted;
     let g = &item.guide;
@@ -902,7 +1380,7 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
         }
     }
     // The present stops the story: recent cases are still in progress.
-    events.retain(|(at, _)| *at <= now);
+    events.retain(|(at, _)| *at < now);
     Plan {
         item,
         channel,
@@ -910,6 +1388,278 @@ fn plan_case(rng: &mut ChaCha8Rng, items: &[&ServiceItem], today: Date, now: Tim
         form,
         events,
     }
+}
+
+/// A story the demo stages on purpose, so that the county shows every state
+/// of the lifecycle and what the supervision finds however few cases it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Ends, recently, in this state.
+    In(CaseState),
+    /// Accepted weeks ago and still with the handler, past its promised
+    /// limit: the supervision has carded it.
+    Late,
+    /// Never answered by the window within five working days: it counts as
+    /// accepted (art. 32), and the supervision cards the silence.
+    Unanswered,
+    /// Accepted after the five working days: deemed accepted from receipt.
+    DeemedAccepted,
+}
+
+/// The stories staged among `case_count` cases: every stage once per 200
+/// cases (at least once), as many as there are cases.
+fn stages(case_count: usize) -> Vec<Stage> {
+    let all: Vec<Stage> = CaseState::ALL
+        .iter()
+        .map(|s| Stage::In(*s))
+        .chain([Stage::Late, Stage::Unanswered, Stage::DeemedAccepted])
+        .collect();
+    let rounds = (case_count / 200).max(1);
+    (0..rounds)
+        .flat_map(|_| all.iter().copied())
+        .take(case_count)
+        .collect()
+}
+
+const REJECTIONS: [&str; 3] = [
+    "申请事项不属于本机关职权范围，请向有关行政机关申请",
+    "申请人不具备法律、法规规定的申请主体资格",
+    "申请事项依法不需要取得行政许可",
+];
+const TERMINATIONS: [&str; 3] = [
+    "申请人死亡，申请事项已无必要继续办理",
+    "申请人经营主体已注销，申请事项无法继续办理",
+    "申请事项所依据的规划已依法调整，不再具备办理条件",
+];
+const PROCEDURES: [(SpecialProcedure, &str); 5] = [
+    (
+        SpecialProcedure::ExpertReview,
+        "需组织专家对技术方案进行评审",
+    ),
+    (
+        SpecialProcedure::Hearing,
+        "涉及申请人与他人之间重大利益关系，依申请举行听证",
+    ),
+    (
+        SpecialProcedure::SiteInspection,
+        "需会同乡镇对申请场所进行现场勘验",
+    ),
+    (
+        SpecialProcedure::Testing,
+        "需委托有资质的检验检测机构出具检测报告",
+    ),
+    (SpecialProcedure::Quarantine, "需由动物卫生监督机构实施检疫"),
+];
+
+/// A story that ends as `stage` says, recent to `today` (nothing of it
+/// happens on `today` or later); None when no published item fits it.
+fn stage_case(
+    rng: &mut ChaCha8Rng,
+    items: &[&ServiceItem],
+    stage: Stage,
+    today: Date,
+) -> Option<Plan> {
+    use CaseState as S;
+    let worked = |g: &Guide| g.category != HandlingCategory::Instant && !g.steps.is_empty();
+    let has_role = |g: &Guide, role: Role| g.steps.iter().any(|s| s.role == role);
+    let candidates: Vec<&ServiceItem> = items
+        .iter()
+        .copied()
+        .filter(|item| {
+            let g = &item.guide;
+            worked(g)
+                && match stage {
+                    Stage::In(S::Reviewing) => has_role(g, Role::Reviewer),
+                    Stage::In(S::Approving) => has_role(g, Role::Approver),
+                    Stage::In(S::AwaitingSupplement) => !g.materials.is_empty(),
+                    Stage::Late => {
+                        g.promised_limit.unit == onewindow_core::calendar::LimitUnit::WorkingDays
+                            && (1..=20).contains(&g.promised_limit.amount)
+                    }
+                    _ => true,
+                }
+        })
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let item = candidates[rng.random_range(0..candidates.len())].clone();
+    let (applicant, channel) = applicant_for(rng, &item);
+    let g = &item.guide;
+    // How many working days ago the application came in: long enough ago
+    // for the story's steps (one working day each at most) to end before
+    // today, recent enough to be today's work.
+    let ago = match stage {
+        Stage::In(S::Submitted) => rng.random_range(1..=2),
+        Stage::In(S::AwaitingSupplement) => rng.random_range(3..=5),
+        Stage::In(S::Handling | S::Suspended | S::Rejected | S::Withdrawn) => {
+            rng.random_range(3..=6)
+        }
+        Stage::In(S::Reviewing | S::Approving | S::Deciding | S::Terminated) => {
+            rng.random_range(6..=10)
+        }
+        Stage::In(_) => rng.random_range(8..=14),
+        Stage::Late => g.promised_limit.amount + rng.random_range(3..=10),
+        Stage::Unanswered => rng.random_range(6..=9),
+        Stage::DeemedAccepted => rng.random_range(8..=12),
+    };
+    let day = working_days_before(today, ago);
+    let submitted = at_time(day, rng.random_range(8..17), rng.random_range(0..60));
+    let form = application_form(rng, &item, day);
+    let mut events: Vec<(Timestamp, Option<Command>)> = vec![(submitted, None)];
+    let mut t = submitted;
+    let accept = Command::Accept {
+        opinion: "材料齐全，符合法定形式，予以受理".into(),
+    };
+    // The first `count` steps done, each within a working day of the one
+    // before.
+    let steps = |rng: &mut ChaCha8Rng,
+                 events: &mut Vec<(Timestamp, Option<Command>)>,
+                 t: &mut Timestamp,
+                 count: usize| {
+        for step in g.steps.iter().take(count) {
+            *t = later(rng, *t, 0..2);
+            let opinion = match step.role {
+                Role::Reviewer => "经审核，申请材料真实有效，同意",
+                Role::Approver => "同意",
+                _ => "经审查，符合条件，拟同意",
+            };
+            events.push((
+                *t,
+                Some(Command::CompleteStep {
+                    opinion: opinion.into(),
+                }),
+            ));
+        }
+    };
+    match stage {
+        Stage::In(S::Submitted) | Stage::Unanswered => {}
+        Stage::In(S::AwaitingSupplement) => {
+            t = later(rng, t, 0..2);
+            let material = &g.materials[rng.random_range(0..g.materials.len())];
+            events.push((
+                t,
+                Some(Command::RequestSupplement {
+                    items: vec![SupplementItem {
+                        material: material.name.clone(),
+                        problem: "未加盖公章，复印件未注明“与原件一致”".into(),
+                    }],
+                    note: "请一次性补齐以上材料后重新提交".into(),
+                }),
+            ));
+        }
+        Stage::In(S::Rejected) => {
+            t = later(rng, t, 0..2);
+            events.push((
+                t,
+                Some(Command::Reject {
+                    reasons: REJECTIONS[rng.random_range(0..REJECTIONS.len())].into(),
+                    rights_notice: default_rights_notice("本机关", GOVERNMENT),
+                }),
+            ));
+        }
+        Stage::In(S::Withdrawn) => {
+            t = later(rng, t, 1..3);
+            events.push((
+                t,
+                Some(Command::Withdraw {
+                    reason: "申请人已另行办理，主动撤回申请".into(),
+                }),
+            ));
+        }
+        Stage::DeemedAccepted => {
+            // The window answers only after its five working days.
+            let day = working_days_before(today, rng.random_range(1..=2));
+            t = at_time(day, rng.random_range(8..17), rng.random_range(0..60));
+            events.push((t, Some(accept)));
+        }
+        Stage::Late => {
+            t = later(rng, t, 0..1);
+            events.push((t, Some(accept)));
+        }
+        Stage::In(state) => {
+            t = later(rng, t, 0..2);
+            events.push((t, Some(accept)));
+            let first = |role: Role| g.steps.iter().position(|s| s.role == role);
+            match state {
+                S::Handling => {}
+                S::Reviewing => {
+                    let count = first(Role::Reviewer).unwrap_or(0);
+                    steps(rng, &mut events, &mut t, count);
+                }
+                S::Approving => {
+                    let count = first(Role::Approver).unwrap_or(0);
+                    steps(rng, &mut events, &mut t, count);
+                }
+                S::Suspended => {
+                    t = later(rng, t, 0..2);
+                    let (procedure, reason) = PROCEDURES[rng.random_range(0..PROCEDURES.len())];
+                    events.push((
+                        t,
+                        Some(Command::Suspend {
+                            procedure,
+                            reason: reason.into(),
+                            planned_days: rng.random_range(10..=30),
+                        }),
+                    ));
+                }
+                S::Terminated => {
+                    t = later(rng, t, 1..3);
+                    events.push((
+                        t,
+                        Some(Command::Terminate {
+                            reason: TERMINATIONS[rng.random_range(0..TERMINATIONS.len())].into(),
+                        }),
+                    ));
+                }
+                _ => {
+                    // Deciding, decided, completed: every step done.
+                    steps(rng, &mut events, &mut t, g.steps.len());
+                    if matches!(state, S::Decided | S::Completed) {
+                        t = later(rng, t, 0..2);
+                        events.push((
+                            t,
+                            Some(Command::Decide {
+                                outcome: Outcome::Approve,
+                                opinion: "准予许可".into(),
+                                reasons: String::new(),
+                                rights_notice: String::new(),
+                                decided_on: None,
+                            }),
+                        ));
+                    }
+                    if state == S::Completed {
+                        t = later(rng, t, 0..2);
+                        let fees = g
+                            .fees
+                            .iter()
+                            .filter(|f| f.amount_fen > 0)
+                            .map(|f| FeeCharged {
+                                name: f.name.clone(),
+                                amount_fen: f.amount_fen,
+                            })
+                            .collect();
+                        events.push((
+                            t,
+                            Some(Command::Deliver {
+                                method: "窗口领取".into(),
+                                fees,
+                            }),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let start_of_today = at_time(today, 0, 0);
+    events.retain(|(at, _)| *at < start_of_today);
+    Some(Plan {
+        item,
+        channel,
+        applicant,
+        form,
+        events,
+    })
 }
 
 /// The supervision centre's work on the history's cards: departments
@@ -922,16 +1672,17 @@ async fn answer_cards(
     posts: &Posts,
     staff: &[onewindow_store::staff::StaffMember],
     day: Date,
+    today: Date,
     revoked: &mut bool,
 ) -> anyhow::Result<()> {
     // Cards of the last week are still waiting for their answer.
-    if day >= civil_date(Timestamp::now()) - Span::new().days(7) {
+    if day >= today - Span::new().days(7) {
         return Ok(());
     }
     let Some(supervisor) = staff.iter().find(|s| s.login == "jiancha") else {
         return Ok(());
     };
-    let (cards, _) = store
+    let (mut cards, _) = store
         .cards(&CardFilter {
             from: Some(day),
             to: Some(day),
@@ -939,7 +1690,21 @@ async fn answer_cards(
             ..CardFilter::default()
         })
         .await?;
-    for card in cards.iter().rev() {
+    // In an order of their own (not of ids, which the concurrent history
+    // hands out in any order), so that the same seed gives the same answers.
+    cards.sort_by(|a, b| {
+        let key = |c: &onewindow_store::cards::CardRecord| {
+            (
+                c.case_number.clone(),
+                c.subject_kind.clone(),
+                c.deadline_kind.clone(),
+                c.condition.clone(),
+                c.level.key(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    for card in &cards {
         let Some(approver) = posts
             .holder
             .get(&(card.department_id, Role::Approver))
@@ -1040,7 +1805,9 @@ async fn run_plans(
     posts: &Posts,
     departments: &HashMap<i64, String>,
     rng: &mut ChaCha8Rng,
+    now: Timestamp,
 ) -> anyhow::Result<std::collections::BTreeMap<String, usize>> {
+    let today = civil_date(now);
     let mut revoked = false;
     let staff = store.staff(None).await?;
     let mut by_day: std::collections::BTreeMap<Date, DayPlan> = Default::default();
@@ -1120,7 +1887,7 @@ async fn run_plans(
         }
         // The supervision centre watched as the days went by: the evening
         // tick issues that day's warnings and cards.
-        let evening = at_time(day, 18, 0).min(Timestamp::now());
+        let evening = at_time(day, 18, 0).min(now);
         store
             .supervise(evening, &[])
             .await
@@ -1144,14 +1911,20 @@ async fn run_plans(
                 score,
                 comment: comment.into(),
             };
-            let at = (at + Span::new().hours(rng.random_range(1..30))).min(Timestamp::now());
+            let at =
+                (at + Span::new().hours(rng.random_range(1..30))).min(now - Span::new().minutes(1));
             // A case whose delivery did not go through is not rated.
             let _ = store
                 .rate_case(&number, &plans[p].applicant.phone, rating, at)
                 .await;
         }
-        answer_cards(store, rng, posts, &staff, day, &mut revoked).await?;
+        answer_cards(store, rng, posts, &staff, day, today, &mut revoked).await?;
     }
+    // The night's tick: the county as it stands when today begins.
+    store
+        .supervise(now, &[])
+        .await
+        .context("demo supervision tick")?;
     Ok(failures)
 }
 
