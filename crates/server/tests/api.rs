@@ -1100,6 +1100,22 @@ async fn the_audit_chain_verifies_until_an_entry_is_edited_in_the_database() {
     assert_eq!(report["intact"], true, "{report}");
     assert!(report["entries"].as_i64().unwrap() > 3, "{report}");
 
+    // The database refuses the edit until its append-only guard is dropped,
+    // as the database owner could.
+    let refused = sqlx::query("UPDATE audit_log SET detail = '{}' WHERE seq = 3")
+        .execute(app.store.pool())
+        .await;
+    assert!(refused.is_err(), "the audit log is append-only");
+    let on = match app.store.backend() {
+        onewindow_store::Backend::Sqlite => "",
+        onewindow_store::Backend::Postgres => " ON audit_log",
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP TRIGGER audit_log_no_update{on}"
+    )))
+    .execute(app.store.pool())
+    .await
+    .expect("drop the guard");
     sqlx::query("UPDATE audit_log SET detail = '{}' WHERE seq = 3")
         .execute(app.store.pool())
         .await

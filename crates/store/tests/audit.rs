@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use onewindow_core::audit::{AuditRecord, GENESIS_HASH, chain_hash};
-use onewindow_store::Store;
 use onewindow_store::audit::Verification;
+use onewindow_store::{Backend, Store};
 
 /// A department, its staff, an item and a case taken to completion.
 async fn story(store: &Store) -> i64 {
@@ -50,7 +50,27 @@ struct StoredRow {
     hash: String,
 }
 
+/// The triggers that keep the audit log append-only.
+const GUARDS: [&str; 2] = ["audit_log_no_update", "audit_log_no_delete"];
+
+/// Drops the append-only guard, as someone with the database owner's rights
+/// could before editing the log by hand.
+async fn unguard(store: &Store) {
+    let on = match store.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => " ON audit_log",
+    };
+    for guard in GUARDS {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {guard}{on}")))
+            .execute(store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("drop {guard}: {e}"));
+    }
+}
+
+/// Runs `sql` on entry `seq` by hand, past the append-only guard.
 async fn execute(store: &Store, sql: &'static str, seq: i64) {
+    unguard(store).await;
     sqlx::query(sql)
         .bind(seq)
         .execute(store.pool())
@@ -121,6 +141,26 @@ async fn each_entry_links_to_the_one_before_with_sm3() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_database_refuses_to_change_or_remove_an_audit_entry() {
+    for_each_backend(|store| async move {
+        let entries = story(&store).await;
+        for sql in [
+            "UPDATE audit_log SET detail = '{}' WHERE seq = $1",
+            "DELETE FROM audit_log WHERE seq = $1",
+        ] {
+            let refused = sqlx::query(sql).bind(3_i64).execute(store.pool()).await;
+            let message = refused.expect_err(sql).to_string();
+            assert!(message.contains("append-only"), "{sql}: {message}");
+        }
+        assert_eq!(
+            store.verify_audit().await.unwrap(),
+            Verification::Intact { entries }
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_edited_entry_breaks_the_chain_at_its_seq() {
     for_each_backend(|store| async move {
         story(&store).await;
@@ -161,6 +201,7 @@ async fn an_edited_entry_with_a_recomputed_hash_breaks_the_next_link() {
                 detail: forged_detail,
             },
         );
+        unguard(&store).await;
         sqlx::query("UPDATE audit_log SET detail = $1, hash = $2 WHERE seq = 5")
             .bind(forged_detail)
             .bind(&forged)
@@ -280,6 +321,7 @@ async fn a_replaced_last_entry_with_a_recomputed_hash_disagrees_with_the_head() 
                 detail: "{}",
             },
         );
+        unguard(&store).await;
         sqlx::query("UPDATE audit_log SET detail = '{}', hash = $1 WHERE seq = $2")
             .bind(&forged)
             .bind(entries)
