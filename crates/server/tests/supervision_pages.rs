@@ -1073,8 +1073,8 @@ async fn a_card_address_that_is_not_a_number_gets_the_chinese_not_found_page() {
 /// `day`, decided on the store's calendar as the server decides it (the API
 /// accepts only now). Returns its id.
 async fn accepted_on(app: &TestApp, day: Date) -> i64 {
-    use onewindow_core::case::{Applicant, Channel, Command};
-    use onewindow_store::cases::{NewCase, Who};
+    use onewindow_core::case::{Applicant, Channel};
+    use onewindow_store::cases::NewCase;
     let at = day
         .at(10, 0, 0, 0)
         .to_zoned_datetime(china_zone())
@@ -1102,31 +1102,7 @@ async fn accepted_on(app: &TestApp, day: Date) -> i64 {
         .await
         .expect("submit a case")
         .case;
-    let store = app.store.clone();
-    app.store
-        .apply_command(
-            case.id,
-            Some(case.version),
-            Who::Staff(app.people.clerk_b.id),
-            None,
-            at,
-            move |context| {
-                let calendar = store.calendar_for(&context.region);
-                let command = Command::Accept {
-                    opinion: "材料齐全，予以受理".into(),
-                };
-                let transition = onewindow_core::case::decide(
-                    &context.case.facts,
-                    &command,
-                    &context.item.guide.rules(),
-                    calendar.as_ref(),
-                    at,
-                )?;
-                Ok((transition, None))
-            },
-        )
-        .await
-        .expect("accept the case");
+    app.accept_at(case.id, at).await;
     case.id
 }
 

@@ -168,38 +168,6 @@ async fn accept(app: &TestApp, case_id: i64) {
     .await;
 }
 
-/// The clerk accepts case `case_id` at `at`, decided on the store's
-/// calendar as the server decides it (the API accepts only now).
-async fn accept_at(app: &TestApp, case_id: i64, at: Timestamp) {
-    use onewindow_core::case::Command;
-    use onewindow_store::cases::Who;
-    let store = app.store.clone();
-    app.store
-        .apply_command(
-            case_id,
-            None,
-            Who::Staff(app.people.clerk_b.id),
-            None,
-            at,
-            move |context| {
-                let calendar = store.calendar_for(&context.region);
-                let command = Command::Accept {
-                    opinion: "材料齐全，予以受理".into(),
-                };
-                let transition = onewindow_core::case::decide(
-                    &context.case.facts,
-                    &command,
-                    &context.item.guide.rules(),
-                    calendar.as_ref(),
-                    at,
-                )?;
-                Ok((transition, None))
-            },
-        )
-        .await
-        .expect("accept the case");
-}
-
 /// An instant in Beijing's morning: "2150-03-02" → 10:00 that day.
 fn morning(day: &str) -> Timestamp {
     format!("{day}T02:00:00Z").parse().expect("an instant")
@@ -848,7 +816,7 @@ async fn the_case_page_explains_a_deadline_across_national_day_and_records_a_clo
     // 30 September, 8 and 9 October, Saturday 10 October (worked in exchange
     // for the National Day holiday, 1–7 October) and Monday 12 October.
     let (id, _) = submit_at(&app, new_case(app.item.id, "张三"), morning("2026-09-29")).await;
-    accept_at(&app, id, morning("2026-09-29")).await;
+    app.accept_at(id, morning("2026-09-29")).await;
     let clerk = Browser::of(&app, &app.people.clerk_a).await;
     let path = format!("/work/cases/{id}");
     let page = clerk.page(&path).await;
@@ -917,7 +885,7 @@ async fn the_case_page_explains_a_deadline_across_national_day_and_records_a_clo
 async fn the_case_page_marks_a_deadline_counted_in_an_unpublished_year_as_provisional() {
     let app = spawn_app().await;
     let (id, _) = submit_at(&app, new_case(app.item.id, "张三"), morning("2150-03-02")).await;
-    accept_at(&app, id, morning("2150-03-02")).await;
+    app.accept_at(id, morning("2150-03-02")).await;
     let clerk = Browser::of(&app, &app.people.clerk_a).await;
     let page = clerk.page(&format!("/work/cases/{id}")).await;
     let promised = page

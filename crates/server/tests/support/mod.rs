@@ -443,6 +443,39 @@ impl TestApp {
         receipt
     }
 
+    /// Window clerk B accepts case `case_id` at `at`, decided through the
+    /// store on the calendar in force as the server decides it (the API
+    /// accepts only now).
+    pub async fn accept_at(&self, case_id: i64, at: Timestamp) {
+        use onewindow_core::case::Command;
+        use onewindow_store::cases::Who;
+        let store = self.store.clone();
+        self.store
+            .apply_command(
+                case_id,
+                None,
+                Who::Staff(self.people.clerk_b.id),
+                None,
+                at,
+                move |context| {
+                    let calendar = store.calendar_for(&context.region);
+                    let command = Command::Accept {
+                        opinion: "材料齐全，予以受理".into(),
+                    };
+                    let transition = onewindow_core::case::decide(
+                        &context.case.facts,
+                        &command,
+                        &context.item.guide.rules(),
+                        calendar.as_ref(),
+                        at,
+                    )?;
+                    Ok((transition, None))
+                },
+            )
+            .await
+            .expect("accept the case");
+    }
+
     /// Gives a command on a case.
     pub async fn act(&self, token: &str, case_id: i64, command: Value) -> (StatusCode, Value) {
         self.post(
