@@ -1405,6 +1405,91 @@ mod tests {
     }
 
     #[test]
+    fn a_joint_item_runs_45_working_days_and_the_head_extends_it_by_15() {
+        let mut guide = sample_guide();
+        guide.category = HandlingCategory::Joint;
+        guide.statutory_limit = TimeLimit::working_days(0);
+        let rules = guide.rules();
+        let received = CaseFacts::submitted(at("2026-11-23"));
+        let accepted = decide(
+            &received,
+            &accept(),
+            &rules,
+            &WeekendCalendar,
+            at("2026-11-23"),
+        )
+        .unwrap()
+        .facts;
+        // 45 working days after Monday 23 November 2026 (weekends only).
+        assert_eq!(accepted.statutory_due, Some(date(2027, 1, 25)));
+        let extend = Command::Extend {
+            reason: "涉及多个部门联合审查".into(),
+        };
+        let extended = decide(
+            &accepted,
+            &extend,
+            &rules,
+            &WeekendCalendar,
+            at("2026-11-25"),
+        )
+        .unwrap();
+        assert_eq!(extended.detail["extension_days"], 15);
+        // 15 working days more: 60 after receipt.
+        assert_eq!(extended.facts.statutory_due, Some(date(2027, 2, 15)));
+    }
+
+    #[test]
+    fn the_system_accepts_an_unanswered_application_only_after_its_window() {
+        let rules = ItemRules {
+            category: HandlingCategory::Promised,
+            steps: &sample_guide().steps,
+            promised_limit: TimeLimit::working_days(5),
+            statutory_limit: TimeLimit::working_days(20),
+        };
+        let received = CaseFacts::submitted(at("2026-11-23"));
+        // The window closes on Monday the 30th: that day is still the clerk's.
+        assert_eq!(
+            deemed_acceptance(&received, &rules, &WeekendCalendar, at("2026-11-30")),
+            Err(DomainError::TransitionRefused {
+                state: CaseState::Submitted,
+                action: Action::Accept,
+            })
+        );
+        let deemed =
+            deemed_acceptance(&received, &rules, &WeekendCalendar, at("2026-12-01")).unwrap();
+        assert_eq!(deemed.action, Action::Accept);
+        assert_eq!(deemed.facts.state, CaseState::Handling);
+        assert!(deemed.facts.deemed_accepted);
+        assert_eq!(deemed.facts.clock_start, Some(date(2026, 11, 23)));
+        assert_eq!(deemed.facts.statutory_due, Some(date(2026, 12, 21)));
+        assert_eq!(deemed.detail["opinion"], DEEMED_ACCEPTANCE_OPINION);
+        // Accepted already: a second application of the rule is refused.
+        assert!(
+            deemed_acceptance(&deemed.facts, &rules, &WeekendCalendar, at("2026-12-02")).is_err()
+        );
+
+        // Waiting for the supplement, the window stands still.
+        let mut story = Story::new();
+        story.ok(supplement(), "2026-11-24");
+        assert!(
+            deemed_acceptance(&story.facts, &rules, &WeekendCalendar, at("2026-12-10")).is_err()
+        );
+        // Supplemented on Wednesday the 25th: counted from then.
+        story.ok(
+            Command::Resubmit {
+                note: String::new(),
+            },
+            "2026-11-25",
+        );
+        assert!(
+            deemed_acceptance(&story.facts, &rules, &WeekendCalendar, at("2026-12-02")).is_err()
+        );
+        let deemed =
+            deemed_acceptance(&story.facts, &rules, &WeekendCalendar, at("2026-12-03")).unwrap();
+        assert_eq!(deemed.facts.clock_start, Some(date(2026, 11, 25)));
+    }
+
+    #[test]
     fn wrong_transitions_name_the_state_and_the_action() {
         let mut story = Story::new();
         story.ok(

@@ -281,13 +281,8 @@ impl Guide {
         if let Err(e) = self.promised_limit.validate("promised_limit") {
             errors.push(e);
         }
-        if self.promised_limit.unit == self.statutory_limit.unit
-            && self.promised_limit.amount > self.statutory_limit.amount
-        {
-            errors.push(FieldError::new(
-                "promised_limit",
-                "承诺时限不得长于法定时限",
-            ));
+        if let Some(problem) = self.promised_limit_problem() {
+            errors.push(FieldError::new("promised_limit", problem));
         }
         if self.visits > 2 {
             errors.push(FieldError::new("visits", "到办事现场次数只能是0、1或2次"));
@@ -386,18 +381,51 @@ impl Guide {
         }
     }
 
-    /// How much shorter the promised limit is than the statutory one, in percent
-    /// ("比法定时限压缩 X%"), when both are in the same unit.
-    pub fn compression_percent(&self) -> Option<u32> {
-        if self.promised_limit.unit != self.statutory_limit.unit || self.statutory_limit.amount == 0
-        {
+    /// Why the promised limit could end later than the statutory limit in
+    /// force, if it could. The two are compared in one unit, conservatively:
+    /// N natural days never end later than N working days (both count from
+    /// the day after the start, and a natural-day period ending on a day off
+    /// moves only to the next working day), so a promise in natural days is
+    /// held against the working days as if they were natural days. A promise
+    /// in working days cannot be held against natural days at all (a working
+    /// day count can cross the Spring Festival), so that mix is refused
+    /// unless the promise is the same day.
+    fn promised_limit_problem(&self) -> Option<String> {
+        let promised = self.promised_limit;
+        if promised.amount == 0 {
             return None;
         }
-        let saved = self
-            .statutory_limit
-            .amount
-            .saturating_sub(self.promised_limit.amount);
-        Some((saved * 100 + self.statutory_limit.amount / 2) / self.statutory_limit.amount)
+        let statutory = self.statutory_limit_in_force();
+        let statutory_label = if self.statutory_limit.amount == 0 && statutory.amount > 0 {
+            format!(
+                "事项未设定，依《中华人民共和国行政许可法》为{}",
+                statutory.label()
+            )
+        } else {
+            statutory.label()
+        };
+        if promised.unit == LimitUnit::WorkingDays && statutory.unit == LimitUnit::NaturalDays {
+            return Some(format!(
+                "承诺时限按工作日计算、法定时限（{statutory_label}）按自然日计算，无法确认承诺时限不长于法定时限，请将承诺时限改按自然日填写"
+            ));
+        }
+        (promised.amount > statutory.amount).then(|| {
+            format!(
+                "承诺时限（{}）不得长于法定时限（{statutory_label}）",
+                promised.label()
+            )
+        })
+    }
+
+    /// How much shorter the promised limit is than the statutory limit in
+    /// force, in percent ("比法定时限压缩 X%"), when both are in the same unit.
+    pub fn compression_percent(&self) -> Option<u32> {
+        let statutory = self.statutory_limit_in_force();
+        if self.promised_limit.unit != statutory.unit || statutory.amount == 0 {
+            return None;
+        }
+        let saved = statutory.amount.saturating_sub(self.promised_limit.amount);
+        Some((saved * 100 + statutory.amount / 2) / statutory.amount)
     }
 
     /// The rules a case of this item follows.
@@ -616,6 +644,72 @@ pub(crate) mod tests {
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert!(fields.contains(&"promised_limit"));
         assert!(fields.contains(&"name"));
+    }
+
+    fn promised_limit_error(guide: &Guide) -> Option<String> {
+        let errors = guide.validate().err()?;
+        errors
+            .into_iter()
+            .find(|e| e.field == "promised_limit")
+            .map(|e| e.message)
+    }
+
+    fn natural_days(amount: u32) -> TimeLimit {
+        TimeLimit {
+            amount,
+            unit: LimitUnit::NaturalDays,
+        }
+    }
+
+    #[test]
+    fn the_promise_is_held_against_the_law_s_default_when_the_item_sets_no_limit() {
+        let mut guide = sample_guide();
+        guide.statutory_limit = TimeLimit::working_days(0);
+        guide.promised_limit = TimeLimit::working_days(20);
+        assert_eq!(guide.validate(), Ok(()));
+        assert_eq!(guide.compression_percent(), Some(0));
+        guide.promised_limit = TimeLimit::working_days(21);
+        assert_eq!(
+            promised_limit_error(&guide).as_deref(),
+            Some(
+                "承诺时限（21个工作日）不得长于法定时限（事项未设定，依《中华人民共和国行政许可法》为20个工作日）"
+            )
+        );
+        // Joint handling (联办件): 45 working days.
+        guide.category = HandlingCategory::Joint;
+        guide.promised_limit = TimeLimit::working_days(45);
+        assert_eq!(guide.validate(), Ok(()));
+        guide.promised_limit = TimeLimit::working_days(46);
+        assert!(promised_limit_error(&guide).is_some());
+        // An item of its own limit is held to it.
+        guide.statutory_limit = TimeLimit::working_days(30);
+        assert_eq!(
+            promised_limit_error(&guide).as_deref(),
+            Some("承诺时限（46个工作日）不得长于法定时限（30个工作日）")
+        );
+    }
+
+    #[test]
+    fn limits_in_different_units_are_compared_conservatively() {
+        let mut guide = sample_guide();
+        // Natural days against working days: at most as many.
+        guide.promised_limit = natural_days(20);
+        assert_eq!(guide.validate(), Ok(()));
+        guide.promised_limit = natural_days(21);
+        assert_eq!(
+            promised_limit_error(&guide).as_deref(),
+            Some("承诺时限（21个自然日）不得长于法定时限（20个工作日）")
+        );
+        // Working days against natural days cannot be compared.
+        guide.statutory_limit = natural_days(60);
+        guide.promised_limit = TimeLimit::working_days(5);
+        assert!(
+            promised_limit_error(&guide).is_some_and(|m| m.contains("请将承诺时限改按自然日填写")),
+        );
+        // Unless the promise is to decide the same day.
+        guide.promised_limit = TimeLimit::working_days(0);
+        guide.steps.iter_mut().for_each(|s| s.limit_days = 0);
+        assert_eq!(guide.validate(), Ok(()));
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! What `serve` does besides answering requests: the supervision tick, the
-//! outbox sender, the calendar refresh and building the search index, each a task that logs its
-//! failures and carries on (a failing gateway delays alerts, never loses
-//! them: they stay in the outbox).
+//! What `serve` does besides answering requests: the supervision tick (which
+//! also forgets old Idempotency-Keys), the outbox sender, the calendar refresh
+//! and building the search index, each a task that logs its failures and
+//! carries on (a failing gateway delays alerts, never loses them: they stay in
+//! the outbox).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::SignedDuration;
+use onewindow_store::idempotency::IDEMPOTENCY_RETENTION;
 use onewindow_store::outbox::OutboxMessage;
 use tokio::sync::Notify;
 
@@ -73,12 +75,27 @@ async fn tick_loop(state: AppState, every: Duration, wake: Arc<Notify>) {
                         "supervision tick issued cards"
                     );
                 }
+                if !report.deemed_accepted.is_empty() {
+                    tracing::info!(
+                        cases = report.deemed_accepted.len(),
+                        "supervision tick accepted unanswered applications (art. 32)"
+                    );
+                }
                 if report.messages > 0 {
                     wake.notify_one();
                 }
             }
             Err(e) => tracing::warn!("supervision tick failed (retried next tick): {e}"),
         }
+        purge_idempotency_keys(&state).await;
+    }
+}
+
+/// Forgets the Idempotency-Keys first used longer than the retention ago.
+async fn purge_idempotency_keys(state: &AppState) {
+    let cutoff = state.now() - IDEMPOTENCY_RETENTION;
+    if let Err(e) = state.store.purge_idempotency_keys(cutoff).await {
+        tracing::warn!("cannot purge old idempotency keys (retried next tick): {e}");
     }
 }
 

@@ -1013,6 +1013,65 @@ async fn more_warning_days_reach_a_case_already_watched_under_the_old_ones() {
     assert_eq!(list[0]["condition"], "due_soon:case_promised");
 }
 
+/// Art. 32: an application nobody decided on within five working days counts
+/// as accepted from receipt. The tick applies it, as the system, once.
+#[tokio::test]
+async fn the_tick_accepts_an_application_nobody_answered_as_of_its_receipt() {
+    let app = spawn_app().await;
+    let supervisor = app.hire_supervisor().await;
+    let sup = app.token(&supervisor).await;
+    let clerk = app.token(&app.people.clerk_a).await;
+    // Received a month ago (far past five working days, holidays or not).
+    let received = noon(
+        onewindow_core::calendar::civil_date(Timestamp::now())
+            .checked_sub(jiff::Span::new().days(30))
+            .expect("a day"),
+    );
+    let case_id = app.submit_at(received).await;
+    let before = app.case(&clerk, case_id).await;
+    assert_eq!(before["state"], "submitted", "{before}");
+
+    let (status, tick) = app
+        .post(Some(&sup), "/api/v1/supervision/tick", &json!({}), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tick}");
+    assert_eq!(tick["deemed_accepted"], json!([case_id]), "{tick}");
+
+    let case = app.case(&clerk, case_id).await;
+    assert_eq!(case["state"], "handling", "{case}");
+    assert_eq!(case["deemed_accepted"], true, "{case}");
+    assert_eq!(case["received_on"], before["received_on"], "{case}");
+    let accept = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "accept")
+        .expect("an acceptance on the timeline");
+    assert_eq!(
+        accept["actor_name"],
+        Value::Null,
+        "the system, not a person: {accept}"
+    );
+    // The window can no longer refuse it.
+    let (status, refused) = app
+        .act(
+            &clerk,
+            case_id,
+            json!({"action": "reject", "reasons": "材料不全", "rights_notice": "如不服，可依法申请行政复议或者提起行政诉讼。"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+
+    // A second tick accepts nothing more.
+    let (status, again) = app
+        .post(Some(&sup), "/api/v1/supervision/tick", &json!({}), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["deemed_accepted"], json!([]), "{again}");
+    let (_, verified) = app.get(Some(&sup), "/api/v1/audit/verify").await;
+    assert_eq!(verified["intact"], true, "{verified}");
+}
+
 // ---------------------------------------------------------------------------
 // 5. Filters
 

@@ -1073,37 +1073,14 @@ async fn a_card_address_that_is_not_a_number_gets_the_chinese_not_found_page() {
 /// `day`, decided on the store's calendar as the server decides it (the API
 /// accepts only now). Returns its id.
 async fn accepted_on(app: &TestApp, day: Date) -> i64 {
-    use onewindow_core::case::{Applicant, Channel};
-    use onewindow_store::cases::NewCase;
     let at = day
         .at(10, 0, 0, 0)
         .to_zoned_datetime(china_zone())
         .expect("a zoned time")
         .timestamp();
-    let case = app
-        .store
-        .submit_case(
-            NewCase {
-                item_id: app.item.id,
-                channel: Channel::Online,
-                applicant: Applicant {
-                    name: "张三".into(),
-                    phone: support::PHONE.into(),
-                    id_number: String::new(),
-                    organization: "衡山县张三餐饮店".into(),
-                },
-                form: json!({}),
-                materials: vec![],
-                registered_by: None,
-            },
-            None,
-            at,
-        )
-        .await
-        .expect("submit a case")
-        .case;
-    app.accept_at(case.id, at).await;
-    case.id
+    let id = app.submit_at(at).await;
+    app.accept_at(id, at).await;
+    id
 }
 
 /// What a page shows between `from` and the next `to` after it.

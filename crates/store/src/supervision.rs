@@ -7,12 +7,18 @@
 //! on one PostgreSQL database, or a tick repeated after a crash — insert a
 //! card once and write its alerts only with the insert that won. A tick
 //! killed half-way has committed nothing of its batch; the next one redoes it.
+//!
+//! The tick also applies art. 32 of the Administrative Licensing Law: an
+//! application nobody decided on within its acceptance window is accepted by
+//! the system as of receipt, each case in a transaction of its own, after the
+//! silence itself was judged (so the window's card is still issued).
 
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
 use onewindow_core::calendar::{TimeLimit, WorkCalendar, civil_date};
+use onewindow_core::case::{CaseState, deemed_acceptance};
 use onewindow_core::clock::{Deadline, DeadlineKind, DeadlineState, TrackedDeadline};
 use onewindow_core::staff::{Role, parse_roles};
 use onewindow_core::supervision::{
@@ -23,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::audit::{self, Entry};
+use crate::cases::Who;
 use crate::db::{JsonRows, date_text, micros, parse_date};
 use crate::{Backend, Conn, Store, StoreError};
 
@@ -46,6 +53,10 @@ pub struct TickReport {
     pub notices: u64,
     /// Messages put in the outbox.
     pub messages: u64,
+    /// The cases the system accepted as of receipt because nobody decided on
+    /// them within the acceptance window (art. 32).
+    #[serde(default)]
+    pub deemed_accepted: Vec<i64>,
 }
 
 impl TickReport {
@@ -112,6 +123,16 @@ const CANDIDATES: &str = "SELECT d.id, d.object_kind, d.object_id, d.schedule_id
     LEFT JOIN service_items i ON i.id = COALESCE(c.item_id, k.item_id) \
     WHERE d.next_check_on <= $1 AND d.state = 'running' \
     ORDER BY d.next_check_on, d.id LIMIT $2";
+
+/// The cases still waiting for the acceptance decision whose window closed
+/// before `$1`, found through the due days of their running acceptance
+/// deadlines (an index range; a window paused for a supplement is not
+/// running).
+const UNANSWERED: &str = "SELECT d.object_id FROM deadline_schedules s \
+    JOIN object_deadlines d ON d.schedule_id = s.id \
+    JOIN cases c ON c.id = d.object_id \
+    WHERE s.due_on < $1 AND d.object_kind = $2 AND d.state = 'running' AND c.state = $3 \
+    ORDER BY d.object_id";
 
 fn candidate_from(row: &sqlx::any::AnyRow) -> Result<Candidate, StoreError> {
     let kind: String = row.try_get("object_kind")?;
@@ -286,7 +307,9 @@ impl Store {
 
     /// One supervision tick at `now`: every open deadline whose check has
     /// come is judged; new findings become cards with their alerts over
-    /// `channels` (in-app notices always).
+    /// `channels` (in-app notices always). Then the applications nobody
+    /// decided on within their acceptance window are accepted as of receipt,
+    /// each in a transaction of its own, and their new deadlines judged.
     pub async fn supervise(
         &self,
         now: Timestamp,
@@ -301,6 +324,28 @@ impl Store {
         let mut people: Option<HashMap<i64, Person>> = None;
         self.supervise_events(&rules, channels, today, now, &mut people, &mut report)
             .await?;
+        self.supervise_deadlines(&rules, channels, today, now, &mut people, &mut report)
+            .await?;
+        report.deemed_accepted = self.accept_unanswered(today, now).await?;
+        if !report.deemed_accepted.is_empty() {
+            // Their limits run from receipt and may have passed already.
+            self.supervise_deadlines(&rules, channels, today, now, &mut people, &mut report)
+                .await?;
+        }
+        Ok(report)
+    }
+
+    /// Judges every open deadline whose check has come, in batches, each
+    /// batch's cards and next checks in one job.
+    async fn supervise_deadlines(
+        &self,
+        rules: &SupervisionRules,
+        channels: &[Channel],
+        today: Date,
+        now: Timestamp,
+        people: &mut Option<HashMap<i64, Person>>,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
         // Each batch moves the next checks of what it read past today (or
         // leaves them where another writer put them), so the loop ends; the
         // bound is a guard against a row that somehow never moves.
@@ -318,10 +363,10 @@ impl Store {
                 .map(candidate_from)
                 .collect::<Result<Vec<_>, _>>()?;
             let full = candidates.len() as i64 == BATCH;
-            let (cards, checks) = self.judge_batch(&rules, &candidates, today);
+            let (cards, checks) = self.judge_batch(rules, &candidates, today);
             report.examined += candidates.len() as u64;
             if !cards.is_empty() && people.is_none() {
-                people = Some(load_people(self).await?);
+                *people = Some(load_people(self).await?);
             }
             let batch = self
                 .write_batch(
@@ -329,7 +374,7 @@ impl Store {
                     checks,
                     None,
                     people.as_ref(),
-                    &rules,
+                    rules,
                     channels,
                     today,
                     now,
@@ -340,7 +385,43 @@ impl Store {
                 break;
             }
         }
-        Ok(report)
+        Ok(())
+    }
+
+    /// Art. 32 applied by the system: every application still waiting for
+    /// the acceptance decision after its window closed before `today` is
+    /// accepted as of receipt through the clerk's transition (event, audit
+    /// entry by `system`, deadlines), each case in a transaction of its own.
+    /// A case someone decided on meanwhile, or whose window the core finds
+    /// still open on its region's calendar, is left as it is. Returns the
+    /// cases accepted.
+    async fn accept_unanswered(&self, today: Date, now: Timestamp) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(UNANSWERED)
+            .bind(date_text(today))
+            .bind(DeadlineKind::CaseAcceptance.key())
+            .bind(CaseState::Submitted.key())
+            .fetch_all(self.pool())
+            .await?;
+        let mut accepted = Vec::new();
+        for row in &rows {
+            let case_id: i64 = row.try_get("object_id")?;
+            let applied = self
+                .apply_command(case_id, None, Who::System, None, now, |context| {
+                    let rules = context.item.guide.rules();
+                    let calendar = context.calendar.as_ref();
+                    let transition = deemed_acceptance(&context.case.facts, &rules, calendar, now)?;
+                    Ok((transition, None))
+                })
+                .await;
+            match applied {
+                Ok(_) => accepted.push(case_id),
+                // Decided on meanwhile, or moved on faster than the retries:
+                // the next tick sees it again if it is still waiting.
+                Err(StoreError::Domain(_) | StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(accepted)
     }
 
     /// The anomaly rules on the case events recorded since the last tick

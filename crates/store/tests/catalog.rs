@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use onewindow_core::calendar::{LimitUnit, TimeLimit};
 use onewindow_core::catalog::{HandlingCategory, ItemStatus};
 use onewindow_store::StoreError;
 use onewindow_store::catalog::{ImportRow, ImportSummary, ItemFilter};
@@ -413,6 +414,66 @@ async fn changing_a_guide_to_a_taken_code_is_refused_naming_the_field() {
             .await;
         assert_eq!(field_of(&refused.unwrap_err()), Some("code"));
         assert_eq!(store.item(second.id).await.unwrap(), second);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_promise_is_held_against_the_statutory_limit_in_force_on_save() {
+    for_each_backend(|store| async move {
+        let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        // No statutory limit of its own: the law's 20 working days apply.
+        let mut unset = guide("000117001000", "食品经营许可（新办）");
+        unset.statutory_limit = TimeLimit::working_days(0);
+        unset.promised_limit = TimeLimit::working_days(25);
+        let refused = store
+            .create_item(admin(), market.id, unset.clone(), now())
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&refused), Some("promised_limit"));
+        assert!(refused.to_string().contains("20个工作日"), "{refused}");
+
+        unset.promised_limit = TimeLimit::working_days(20);
+        let item = store
+            .create_item(admin(), market.id, unset.clone(), now())
+            .await
+            .unwrap();
+        assert_eq!(
+            item.guide.rules().statutory_limit,
+            TimeLimit::working_days(20)
+        );
+
+        // Joint handling (联办件): 45, so the longer promise is kept on edit.
+        let mut joint = unset.clone();
+        joint.category = HandlingCategory::Joint;
+        joint.promised_limit = TimeLimit::working_days(30);
+        let edited = store
+            .update_guide(
+                admin(),
+                item.id,
+                Some(item.version),
+                joint.clone(),
+                later(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            edited.guide.rules().statutory_limit,
+            TimeLimit::working_days(45)
+        );
+
+        // A promise in working days against natural days is refused.
+        let mut mixed = joint.clone();
+        mixed.statutory_limit = TimeLimit {
+            amount: 60,
+            unit: LimitUnit::NaturalDays,
+        };
+        let refused = store
+            .update_guide(admin(), item.id, Some(edited.version), mixed, later(2))
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&refused), Some("promised_limit"));
+        assert_eq!(store.item(item.id).await.unwrap(), edited);
     })
     .await;
 }

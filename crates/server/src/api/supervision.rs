@@ -531,6 +531,9 @@ pub struct TickView {
     pub card_ids: Vec<i64>,
     pub notices: u64,
     pub messages: u64,
+    /// The cases accepted as of receipt because nobody decided on them
+    /// within the acceptance window (art. 32).
+    pub deemed_accepted: Vec<i64>,
 }
 
 impl From<&TickReport> for TickView {
@@ -542,6 +545,7 @@ impl From<&TickReport> for TickView {
             card_ids: r.card_ids.clone(),
             notices: r.notices,
             messages: r.messages,
+            deemed_accepted: r.deemed_accepted.clone(),
         }
     }
 }

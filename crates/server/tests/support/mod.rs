@@ -443,6 +443,35 @@ impl TestApp {
         receipt
     }
 
+    /// An online application for the food licence filed at `at` through
+    /// the store (the API files only now). Returns the case's id.
+    pub async fn submit_at(&self, at: Timestamp) -> i64 {
+        use onewindow_core::case::{Applicant, Channel};
+        use onewindow_store::cases::NewCase;
+        self.store
+            .submit_case(
+                NewCase {
+                    item_id: self.item.id,
+                    channel: Channel::Online,
+                    applicant: Applicant {
+                        name: "张三".into(),
+                        phone: PHONE.into(),
+                        id_number: String::new(),
+                        organization: "衡山县张三餐饮店".into(),
+                    },
+                    form: json!({}),
+                    materials: vec![],
+                    registered_by: None,
+                },
+                None,
+                at,
+            )
+            .await
+            .expect("submit a case")
+            .case
+            .id
+    }
+
     /// Window clerk B accepts case `case_id` at `at`, decided through the
     /// store on the calendar in force as the server decides it (the API
     /// accepts only now).
