@@ -66,6 +66,10 @@ pub enum BenchCommand {
     Recompute {
         #[arg(long, default_value_t = 1_000_000)]
         deadlines: usize,
+        /// The worst case: every deadline on a schedule of its own and every
+        /// other case suspended, so no work is shared.
+        #[arg(long)]
+        worst_case: bool,
         #[arg(long)]
         json: bool,
     },
@@ -81,9 +85,16 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
             json,
         } => lifecycle(*n, *concurrency, *http, *http_n, *json).await,
         BenchCommand::Calendar { calls, json } => crate::bench_clock::calendar(*calls, *json),
-        BenchCommand::Recompute { deadlines, json } => {
-            crate::bench_clock::recompute(*deadlines, *json).await
-        }
+        BenchCommand::Recompute {
+            deadlines,
+            worst_case: false,
+            json,
+        } => crate::bench_clock::recompute(*deadlines, *json).await,
+        BenchCommand::Recompute {
+            deadlines,
+            worst_case: true,
+            json,
+        } => crate::bench_clock::recompute_worst_case(*deadlines, *json).await,
         BenchCommand::Supervise {
             open_cases,
             crossings,

@@ -7,10 +7,13 @@ use std::time::Instant;
 use anyhow::Context;
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
-use onewindow_core::calendar::{ChinaCalendar, OverrideKind, WeekendCalendar, WorkCalendar};
+use onewindow_core::calendar::{
+    ChinaCalendar, OverrideKind, TimeLimit, WeekendCalendar, WorkCalendar,
+};
+use onewindow_core::clock::{Deadline, Pause};
 use onewindow_store::clock::NewOverride;
 
-use crate::bench::fixture;
+use crate::bench::{Fixture, fixture};
 
 /// `add` calls per second on one core, through the index and (for scale)
 /// through a day-by-day loop.
@@ -69,10 +72,44 @@ pub fn calendar(calls: usize, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How the open deadlines of `bench recompute` are laid out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// As a hall has them: deadlines of the same start day and limit share
+    /// one schedule, so a calendar change computes each schedule once.
+    Shared,
+    /// The worst case: every deadline has its own schedule (its own pause),
+    /// and every other case is suspended with its clock standing still, so
+    /// nothing is shared and every deadline is computed on its own.
+    Distinct,
+}
+
+impl Layout {
+    fn key(self) -> &'static str {
+        match self {
+            Layout::Shared => "shared",
+            Layout::Distinct => "worst_case",
+        }
+    }
+}
+
 /// Open cases with a promised and a statutory deadline each (2 deadlines per
-/// case) on a fresh SQLite file; then one closure day inside every counting
-/// period, timed from the request to the durable commit.
+/// case) on a fresh SQLite file, laid out as `layout` says; then one closure
+/// day inside every counting period, timed from the request to the durable
+/// commit.
 pub async fn recompute(deadlines: usize, json: bool) -> anyhow::Result<()> {
+    recompute_laid_out(deadlines, Layout::Shared, json).await
+}
+
+/// `bench recompute --worst-case`: as [`recompute`], with [`Layout::Distinct`].
+pub async fn recompute_worst_case(deadlines: usize, json: bool) -> anyhow::Result<()> {
+    recompute_laid_out(deadlines, Layout::Distinct, json).await
+}
+
+/// The two limits of every bench case: promised and statutory.
+const LIMITS: [(u32, &str); 2] = [(15, "case_promised"), (30, "case_statutory")];
+
+async fn recompute_laid_out(deadlines: usize, layout: Layout, json: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("temporary directory")?;
     let path = dir.path().join("recompute.db");
     let f = fixture(&format!("sqlite:{}", path.display()), "bench-password").await?;
@@ -85,13 +122,73 @@ pub async fn recompute(deadlines: usize, json: bool) -> anyhow::Result<()> {
         .filter(|d| calendar.is_working_day(*d))
         .collect();
     let started = Instant::now();
+    insert_cases(&f, cases, &starts).await?;
+    match layout {
+        Layout::Shared => shared_schedules(&f, &starts).await?,
+        Layout::Distinct => distinct_schedules(&f, cases, &starts).await?,
+    }
+    let setup = started.elapsed();
+    let started = Instant::now();
+    let applied = f
+        .store
+        .add_override(
+            NewOverride {
+                region: String::new(),
+                date: date(2026, 11, 23),
+                kind: OverrideKind::Closure,
+                reason: "基准测试：全县停止办公一天".into(),
+            },
+            f.clerk.id,
+            Timestamp::now(),
+        )
+        .await?;
+    let elapsed = started.elapsed();
+    f.store.close().await;
+    let moved = applied.recomputed.moved;
+    anyhow::ensure!(
+        moved as usize == cases * 2,
+        "expected every deadline to move, moved {moved}"
+    );
+    println!(
+        "onewindow bench recompute — a closure day inside every open deadline, SQLite WAL synchronous=FULL"
+    );
+    println!(
+        "{:<12} {:<14} {:>14} {:>14} {:>18} {:>12}",
+        "layout", "deadlines", "examined", "moved", "schedules moved", "seconds"
+    );
+    println!(
+        "{:<12} {:<14} {:>14} {:>14} {:>18} {:>12.3}",
+        layout.key(),
+        cases * 2,
+        applied.recomputed.examined,
+        moved,
+        applied.recomputed.schedules_moved,
+        elapsed.as_secs_f64(),
+    );
+    println!("(setup of {} cases: {:.1} s)", cases, setup.as_secs_f64());
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "bench": "recompute", "layout": layout.key(), "deadlines": cases * 2,
+                "examined": applied.recomputed.examined, "moved": moved,
+                "schedules_moved": applied.recomputed.schedules_moved,
+                "seconds": elapsed.as_secs_f64(),
+            })
+        );
+    }
+    Ok(())
+}
+
+/// `cases` open cases numbered `430423-BENCH-nnnnnnn`, case i accepted on
+/// `starts[i % len]`.
+async fn insert_cases(f: &Fixture, cases: usize, starts: &[Date]) -> anyhow::Result<()> {
     let (item_id, department_id) = (f.item_id, f.clerk.department_id);
-    const CHUNK: usize = 50_000;
     for first in (0..cases).step_by(CHUNK) {
         let rows: Vec<serde_json::Value> = (first..(first + CHUNK).min(cases))
             .map(|i| {
                 let start = starts[i % starts.len()];
-                serde_json::json!([format!("430423-BENCH-{i:07}"), start.to_string()])
+                serde_json::json!([case_number(i), start.to_string()])
             })
             .collect();
         let rows = serde_json::to_string(&rows)?;
@@ -116,11 +213,24 @@ pub async fn recompute(deadlines: usize, json: bool) -> anyhow::Result<()> {
             })
             .await?;
     }
-    // Each case's two deadlines, on the schedules of their start days.
+    Ok(())
+}
+
+/// Rows written per job while setting up.
+const CHUNK: usize = 50_000;
+
+fn case_number(i: usize) -> String {
+    format!("430423-BENCH-{i:07}")
+}
+
+/// Each case's two deadlines, on the schedules of their start days (shared
+/// by every case accepted that day).
+async fn shared_schedules(f: &Fixture, starts: &[Date]) -> anyhow::Result<()> {
+    let calendar = ChinaCalendar::shipped();
     let schedules: Vec<serde_json::Value> = starts
         .iter()
         .flat_map(|start| {
-            [(15u32, "case_promised"), (30, "case_statutory")].map(|(amount, kind)| {
+            LIMITS.map(|(amount, kind)| {
                 serde_json::json!([
                     kind,
                     start.to_string(),
@@ -155,53 +265,86 @@ pub async fn recompute(deadlines: usize, json: bool) -> anyhow::Result<()> {
             })
         })
         .await?;
-    let setup = started.elapsed();
-    let started = Instant::now();
-    let applied = f
-        .store
-        .add_override(
-            NewOverride {
-                region: String::new(),
-                date: date(2026, 11, 23),
-                kind: OverrideKind::Closure,
-                reason: "基准测试：全县停止办公一天".into(),
-            },
-            f.clerk.id,
-            Timestamp::now(),
-        )
-        .await?;
-    let elapsed = started.elapsed();
-    f.store.close().await;
-    let moved = applied.recomputed.moved;
-    anyhow::ensure!(
-        moved as usize == cases * 2,
-        "expected every deadline to move, moved {moved}"
-    );
-    println!(
-        "onewindow bench recompute — a closure day inside every open deadline, SQLite WAL synchronous=FULL"
-    );
-    println!(
-        "{:<14} {:>14} {:>14} {:>18} {:>12}",
-        "deadlines", "examined", "moved", "schedules moved", "seconds"
-    );
-    println!(
-        "{:<14} {:>14} {:>14} {:>18} {:>12.3}",
-        cases * 2,
-        applied.recomputed.examined,
-        moved,
-        applied.recomputed.schedules_moved,
-        elapsed.as_secs_f64(),
-    );
-    println!("(setup of {} cases: {:.1} s)", cases, setup.as_secs_f64());
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "bench": "recompute", "deadlines": cases * 2, "examined": applied.recomputed.examined,
-                "moved": moved, "schedules_moved": applied.recomputed.schedules_moved,
-                "seconds": elapsed.as_secs_f64(),
+    Ok(())
+}
+
+/// Each case's two deadlines on schedules of their own: a running case had
+/// its clock stopped for one or two days for the applicant's supplement, a
+/// suspended one (every other case) stands still in an expert review since
+/// its start day. Each pause names its case, so no two deadlines
+/// share a schedule; every pause ends before the closure day.
+async fn distinct_schedules(f: &Fixture, cases: usize, starts: &[Date]) -> anyhow::Result<()> {
+    let calendar = ChinaCalendar::shipped();
+    for first in (0..cases).step_by(CHUNK) {
+        let mut rows = Vec::with_capacity(2 * CHUNK);
+        for i in first..(first + CHUNK).min(cases) {
+            let start = starts[i % starts.len()];
+            let from = start;
+            let (pause, state) = if i % 2 == 1 {
+                let reason = format!("专家评审：{}", case_number(i));
+                (
+                    Pause {
+                        from,
+                        to: None,
+                        reason,
+                    },
+                    "paused",
+                )
+            } else {
+                let to = from + jiff::Span::new().days(1 + (i / 2 % 2) as i64);
+                let reason = format!("补正材料：{}", case_number(i));
+                (
+                    Pause {
+                        from,
+                        to: Some(to),
+                        reason,
+                    },
+                    "running",
+                )
+            };
+            for (amount, kind) in LIMITS {
+                let deadline = Deadline {
+                    start,
+                    limit: TimeLimit::working_days(amount),
+                    pauses: vec![pause.clone()],
+                };
+                rows.push(serde_json::json!([
+                    kind,
+                    start.to_string(),
+                    amount,
+                    serde_json::to_string(&deadline.pauses)?,
+                    deadline.due(calendar).to_string(),
+                    state,
+                    case_number(i),
+                ]));
+            }
+        }
+        let rows = serde_json::to_string(&rows)?;
+        f.store
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO deadline_schedules (region, start_on, amount, unit, pauses, due_on) \
+                         SELECT '430423', j.value->>1, j.value->>2, 'working_days', j.value->>3, j.value->>4 \
+                         FROM json_each($1) j",
+                    )
+                    .bind(&rows)
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO object_deadlines (object_kind, object_id, schedule_id, state, linked_after) \
+                         SELECT j.value->>0, c.id, s.id, j.value->>5, 0 FROM json_each($1) j \
+                         JOIN deadline_schedules s ON s.region = '430423' AND s.start_on = j.value->>1 \
+                         AND s.amount = j.value->>2 AND s.unit = 'working_days' AND s.pauses = j.value->>3 \
+                         JOIN cases c ON c.number = j.value->>6",
+                    )
+                    .bind(&rows)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
             })
-        );
+            .await?;
     }
     Ok(())
 }

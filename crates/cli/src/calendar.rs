@@ -4,6 +4,7 @@
 //! `days` prints `YYYY-MM-DD<TAB>workday|restday|holiday` per date, `add`
 //! prints the due date alone. Bad dates or ranges exit with code 2.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -67,42 +68,57 @@ impl Source<'_> {
     }
 }
 
-/// Runs a calendar command; bad input prints the reason and gives exit code 2.
+/// Why a calendar command stopped.
+enum Failure {
+    /// Bad input: the message, printed with exit code 2.
+    Input(String),
+    /// Standard output could not be written.
+    Output(std::io::Error),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Output(e)
+    }
+}
+
+/// Runs a calendar command, writing its lines as they are computed; bad
+/// input prints the reason and gives exit code 2. A reader that stops
+/// early (`| head`) ends the command quietly.
 pub fn run(command: &CalendarCommand, source: Source<'_>) -> ExitCode {
-    match execute(command, &source) {
-        Ok(lines) => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            for line in lines {
-                if writeln!(out, "{line}").is_err() {
-                    return ExitCode::FAILURE;
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match execute(command, &source, &mut out).and_then(|()| Ok(out.flush()?)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(message)) => {
             eprintln!("错误：{message}");
             ExitCode::from(2)
+        }
+        Err(Failure::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) => {
+            eprintln!("错误：无法写出结果：{e}");
+            ExitCode::FAILURE
         }
     }
 }
 
-fn execute(command: &CalendarCommand, source: &Source<'_>) -> Result<Vec<String>, String> {
-    let bad = |e: onewindow_server::error::ApiError| flagged(&e);
+fn execute(
+    command: &CalendarCommand,
+    source: &Source<'_>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let bad = |e: onewindow_server::error::ApiError| Failure::Input(flagged(&e));
     match command {
         CalendarCommand::Days { from, to, region } => {
             let (from, to) = day_range(from, to).map_err(bad)?;
             let calendar = source.calendar(region.as_deref());
-            let mut lines = Vec::new();
             let mut day = from;
-            while day <= to {
-                lines.push(format!("{day}\t{}", day_kind_key(calendar.day_kind(day))));
-                day = match day.tomorrow() {
-                    Ok(next) => next,
-                    Err(_) => break,
-                };
+            loop {
+                writeln!(out, "{day}\t{}", day_kind_key(calendar.day_kind(day)))?;
+                match day.tomorrow() {
+                    Ok(next) if next <= to => day = next,
+                    _ => return Ok(()),
+                }
             }
-            Ok(lines)
         }
         CalendarCommand::Add {
             start,
@@ -111,9 +127,8 @@ fn execute(command: &CalendarCommand, source: &Source<'_>) -> Result<Vec<String>
         } => {
             let start = start_day(start, *working_days)?;
             let calendar = source.calendar(region.as_deref());
-            Ok(vec![
-                calendar.add_working_days(start, *working_days).to_string(),
-            ])
+            writeln!(out, "{}", calendar.add_working_days(start, *working_days))?;
+            Ok(())
         }
         CalendarCommand::Explain {
             start,
@@ -123,7 +138,10 @@ fn execute(command: &CalendarCommand, source: &Source<'_>) -> Result<Vec<String>
             let start = start_day(start, *working_days)?;
             let calendar = source.calendar(region.as_deref());
             let deadline = Deadline::new(start, TimeLimit::working_days(*working_days));
-            Ok(deadline.explain(&calendar).lines())
+            for line in deadline.explain(&calendar).lines() {
+                writeln!(out, "{line}")?;
+            }
+            Ok(())
         }
     }
 }
@@ -136,10 +154,26 @@ fn flagged(e: &onewindow_server::error::ApiError) -> String {
     }
 }
 
-fn start_day(start: &str, working_days: u32) -> Result<Date, String> {
-    let start = parse_day("start", start).map_err(|e| flagged(&e))?;
+/// The start day of `add` and `explain`, once the limit is known to be
+/// acceptable.
+fn start_day(start: &str, working_days: u32) -> Result<Date, Failure> {
+    let start = parse_day("start", start).map_err(|e| Failure::Input(flagged(&e)))?;
     TimeLimit::working_days(working_days)
         .validate("working_days")
-        .map_err(|e| format!("--working-days：{}", e.message))?;
+        .map_err(|e| Failure::Input(format!("--working-days：{}", e.message)))?;
     Ok(start)
+}
+
+/// Why `--database-url` cannot be read when it names a SQLite file that does
+/// not exist: the calendar reads a county's overrides, it creates no database.
+pub fn missing_database(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") || std::path::Path::new(path).exists() {
+        return None;
+    }
+    Some(format!(
+        "--database-url：数据库文件不存在：{path}（calendar 只读取已有数据库中的本地调整，不会新建数据库）"
+    ))
 }

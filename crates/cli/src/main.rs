@@ -267,6 +267,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let alerts = alert_config(alerts.as_ref())?;
             let store = open(&cli).await?;
+            adopt_calendar(&store).await?;
             let report = store
                 .supervise(now, &alerts.channels())
                 .await
@@ -392,6 +393,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar { command } => {
             if !explicit_database {
                 return Ok(calendar::run(command, calendar::Source::Shipped));
+            }
+            if let Some(message) = calendar::missing_database(&cli.database_url) {
+                eprintln!("错误：{message}");
+                return Ok(ExitCode::from(2));
             }
             let store = open(&cli).await?;
             return Ok(calendar::run(

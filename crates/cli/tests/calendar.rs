@@ -1,7 +1,9 @@
 //! `onewindow calendar`: the command-line contract other tools depend on —
-//! `days` lines, `add` due dates, `explain` in Chinese, overrides read from
-//! `--database-url`, and exit code 2 for bad dates or ranges.
+//! `days` lines (any range, streamed), `add` due dates, `explain` in Chinese,
+//! overrides read from an existing `--database-url`, and exit code 2 for bad
+//! dates, ranges or databases. Also: `supervise` adopts the shipped data.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -163,7 +165,7 @@ fn bad_dates_and_ranges_exit_with_code_2_and_say_what_is_wrong() {
                 "--to",
                 "2026-01-01",
             ],
-            "--to",
+            "--from",
         ),
         (
             vec![
@@ -256,4 +258,229 @@ async fn the_overrides_of_the_database_given_apply_and_only_then() {
         ],
     );
     assert!(out.contains("暴雨红色预警"), "{out}");
+}
+
+/// Runs `args` expecting exit code 2 with nothing on stdout; returns stderr.
+fn refused(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = onewindow(dir.path(), args);
+    assert_eq!(code, Some(2), "{args:?}: {stdout}{stderr}");
+    assert!(stdout.is_empty(), "{args:?} printed {stdout}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    stderr
+}
+
+#[test]
+fn dates_outside_the_supported_range_are_refused_naming_it() {
+    for (args, flag) in [
+        (
+            ["add", "--start", "2003-12-31", "--working-days", "1"],
+            "--start",
+        ),
+        (
+            ["add", "--start", "2200-01-01", "--working-days", "1"],
+            "--start",
+        ),
+        (
+            ["add", "--start", "9999-12-31", "--working-days", "1"],
+            "--start",
+        ),
+        (
+            ["explain", "--start", "9999-12-30", "--working-days", "3"],
+            "--start",
+        ),
+        (
+            ["days", "--from", "2199-12-30", "--to", "2200-01-02"],
+            "--to",
+        ),
+        (
+            ["days", "--from", "1999-12-31", "--to", "2004-01-02"],
+            "--from",
+        ),
+    ] {
+        let mut all = vec!["calendar"];
+        all.extend(args);
+        let stderr = refused(&all);
+        assert!(stderr.contains(flag), "{all:?}: {stderr}");
+        assert!(
+            stderr.contains("2004年1月1日至2199年12月31日"),
+            "{all:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_last_supported_day_with_a_huge_limit_is_refused_and_a_long_one_counted() {
+    for args in [
+        [
+            "calendar",
+            "add",
+            "--start",
+            "2199-12-31",
+            "--working-days",
+            "4000000000",
+        ],
+        [
+            "calendar",
+            "explain",
+            "--start",
+            "2199-12-31",
+            "--working-days",
+            "4000000000",
+        ],
+    ] {
+        let stderr = refused(&args);
+        assert!(stderr.contains("--working-days"), "{stderr}");
+        assert!(stderr.contains("3650"), "{stderr}");
+    }
+    // The longest limit from the last day: counted on past the index with
+    // Saturday and Sunday off, and said to be provisional.
+    let out = ok(&[
+        "calendar",
+        "add",
+        "--start",
+        "2199-12-31",
+        "--working-days",
+        "3650",
+    ]);
+    let due: jiff::civil::Date = out.trim().parse().expect("a date");
+    assert!(due > jiff::civil::date(2213, 1, 1), "{due}");
+    assert!(!matches!(
+        due.weekday(),
+        jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+    ));
+    let out = ok(&[
+        "calendar",
+        "explain",
+        "--start",
+        "2199-12-31",
+        "--working-days",
+        "3650",
+    ]);
+    assert!(
+        out.contains(&format!("期限届满日：{}年", due.year())),
+        "{out}"
+    );
+    assert!(out.contains("临时结果"), "{out}");
+}
+
+#[test]
+fn days_lists_the_whole_supported_range_one_line_per_date() {
+    let out = ok(&[
+        "calendar",
+        "days",
+        "--from",
+        "2004-01-01",
+        "--to",
+        "2199-12-31",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    let expected = jiff::civil::date(2004, 1, 1)
+        .until(jiff::civil::date(2199, 12, 31))
+        .unwrap()
+        .get_days()
+        + 1;
+    assert_eq!(lines.len(), expected as usize);
+    assert_eq!(lines[0], "2004-01-01\tholiday");
+    assert_eq!(lines[lines.len() - 1], "2199-12-31\tworkday");
+    assert!(lines.contains(&"2025-01-26\tworkday"), "调休上班 of 2025");
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_days_quietly_with_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_remove("ONEWINDOW_DATABASE_URL")
+        .args([
+            "calendar",
+            "days",
+            "--from",
+            "2004-01-01",
+            "--to",
+            "2199-12-31",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert_eq!(first, "2004-01-01\tholiday\n");
+    drop(reader);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn a_database_file_that_does_not_exist_is_refused_and_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nonexistent.db");
+    let url = format!("sqlite:{}", path.display());
+    for args in [
+        vec![
+            "calendar",
+            "add",
+            "--start",
+            "2026-11-23",
+            "--working-days",
+            "1",
+        ],
+        vec![
+            "calendar",
+            "days",
+            "--from",
+            "2026-11-23",
+            "--to",
+            "2026-11-24",
+        ],
+    ] {
+        let mut args = args;
+        args.extend(["--database-url", &url]);
+        let (code, stdout, stderr) = onewindow(dir.path(), &args);
+        assert_eq!(code, Some(2), "{args:?}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(stderr.contains("--database-url"), "{stderr}");
+        assert!(stderr.contains("不存在"), "{stderr}");
+        assert!(!path.exists(), "the database file was created");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn supervise_adopts_the_shipped_holiday_data_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("county.db").display());
+    let markers = || async {
+        let store = onewindow_store::Store::connect(&onewindow_store::StoreOptions::new(&url))
+            .await
+            .unwrap();
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM counters WHERE name LIKE 'calendar_data:%'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        store.close().await;
+        count
+    };
+    let (code, _, stderr) = onewindow(dir.path(), &["migrate", "--database-url", &url]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(markers().await, 0, "migrating adopts nothing");
+    let (code, stdout, stderr) = onewindow(
+        dir.path(),
+        &[
+            "supervise",
+            "--now",
+            "2026-12-01T09:00:00+08:00",
+            "--database-url",
+            &url,
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("监察日 2026-12-01"), "{stdout}");
+    assert_eq!(markers().await, 1, "supervise recorded the data it adopted");
 }

@@ -150,10 +150,9 @@ impl Deadline {
             .into_iter()
             .cloned()
             .collect();
-        let years: Vec<i16> = (self.start.year()..=due.year()).collect();
-        let notices = years
-            .iter()
-            .filter_map(|y| calendar.arrangement(*y))
+        let notices = calendar
+            .notices_between(counting_from, due)
+            .into_iter()
             .map(|a| {
                 let number = if a.notice.number.is_empty() {
                     String::new()
@@ -176,6 +175,8 @@ impl Deadline {
             paused_now: self.is_paused(),
             provisional_years: calendar.provisional_years(self.start, due),
             notices,
+            ended: false,
+            recorded_due_kept: false,
         }
     }
 
@@ -370,13 +371,42 @@ pub struct Explanation {
     pub paused_now: bool,
     /// Years in the period without a published arrangement.
     pub provisional_years: Vec<i16>,
-    /// The notices the calendar of the period comes from.
+    /// The notices that set a day of the period (a holiday period or an
+    /// adjusted working day in it).
     pub notices: Vec<String>,
+    /// The deadline has ended: its due day no longer moves.
+    #[serde(default)]
+    pub ended: bool,
+    /// Ended, and today's calendar would give another due day: `due` is the
+    /// one recorded when it ended, and the calendar's notes are left out.
+    #[serde(default)]
+    pub recorded_due_kept: bool,
 }
 
 impl Explanation {
     pub fn is_provisional(&self) -> bool {
         !self.provisional_years.is_empty()
+    }
+
+    /// This explanation for a deadline that ended with the due day `due`.
+    /// An ended deadline is never recomputed, so nothing in it is provisional;
+    /// when today's calendar gives another day (an override or new holiday
+    /// data since), the recorded day stands and today's holidays, adjusted
+    /// days, overrides and notices, which no longer led to it, are left out.
+    pub fn ended_with(mut self, due: Date) -> Explanation {
+        if self.due != due {
+            self.holidays.clear();
+            self.adjusted_workdays.clear();
+            self.overrides.clear();
+            self.notices.clear();
+            self.rolled_forward_from = None;
+            self.due = due;
+            self.recorded_due_kept = true;
+        }
+        self.ended = true;
+        self.paused_now = false;
+        self.provisional_years.clear();
+        self
     }
 
     /// The explanation as lines of Chinese text.
@@ -406,7 +436,7 @@ impl Explanation {
             };
             lines.push(line);
         }
-        if self.holidays.is_empty() {
+        if self.holidays.is_empty() && !self.recorded_due_kept {
             lines.push("期间未经过法定节假日。".into());
         }
         for h in &self.holidays {
@@ -445,6 +475,14 @@ impl Explanation {
             ""
         };
         lines.push(format!("期限届满日：{}{}。", long_date(self.due), paused));
+        if self.recorded_due_kept {
+            lines.push(
+                "该期限已结束，届满日以结束时为准；结束后的节假日数据更新或本地调整不再改变该期限。"
+                    .into(),
+            );
+        } else if self.ended {
+            lines.push("该期限已结束，届满日以结束时为准。".into());
+        }
         if !self.notices.is_empty() {
             lines.push(format!("节假日依据：{}。", self.notices.join("；")));
         }
@@ -690,6 +728,85 @@ mod tests {
         let e = d.explain(cal());
         assert_eq!(e.provisional_years, vec![2150, 2151]);
         assert!(e.text().contains("临时结果"));
+    }
+
+    /// The shipped calendar as it was before the notice for `year` came out.
+    fn published_through(year: i16) -> ChinaCalendar {
+        let arrangements = cal()
+            .shipped_years()
+            .filter(|y| *y <= year)
+            .filter_map(|y| cal().arrangement(y).cloned())
+            .collect();
+        ChinaCalendar::new(arrangements, Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn the_notices_cited_are_those_that_set_a_day_of_the_period() {
+        // 2018-12-20 + 7 working days ends on Saturday 29 December, worked by
+        // the 2019 notice; nothing of the 2018 notice lies in the period.
+        let e = Deadline::new(date(2018, 12, 20), TimeLimit::working_days(7)).explain(cal());
+        assert_eq!(e.due, date(2018, 12, 29));
+        assert_eq!(e.notices.len(), 1, "{:?}", e.notices);
+        assert!(e.notices[0].contains("2019年"), "{:?}", e.notices);
+        // A period in March 2025 crosses no holiday and no adjusted day.
+        let e = Deadline::new(date(2025, 3, 3), TimeLimit::working_days(10)).explain(cal());
+        assert!(e.notices.is_empty(), "{:?}", e.notices);
+        assert!(!e.text().contains("节假日依据"), "{}", e.text());
+        // Across the 2025 Spring Festival: the 2025 notice, with its number.
+        let e = Deadline::new(date(2025, 1, 20), TimeLimit::working_days(20)).explain(cal());
+        assert_eq!(e.notices.len(), 1, "{:?}", e.notices);
+        assert!(e.text().contains("国办发明电〔2024〕12号"), "{}", e.text());
+    }
+
+    #[test]
+    fn a_period_ending_in_late_december_before_an_unpublished_year_is_provisional() {
+        let before_2026 = published_through(2025);
+        // 2025-12-01 + 20 working days: Monday 29 December 2025, which the
+        // 2026 notice may still arrange.
+        let late = Deadline::new(date(2025, 12, 1), TimeLimit::working_days(20));
+        let e = late.explain(&before_2026);
+        assert_eq!(e.due, date(2025, 12, 29));
+        assert_eq!(e.provisional_years, vec![2026]);
+        assert!(
+            e.text().contains("2026年的节假日安排尚未发布"),
+            "{}",
+            e.text()
+        );
+        // Ending mid-December, it is not.
+        let mid = Deadline::new(date(2025, 12, 1), TimeLimit::working_days(10));
+        assert!(!mid.explain(&before_2026).is_provisional());
+        // With the 2026 notice published, the late one is final too.
+        assert!(!late.explain(cal()).is_provisional());
+    }
+
+    #[test]
+    fn an_ended_deadline_keeps_its_recorded_due_day_without_contradiction() {
+        let d = Deadline::new(date(2026, 11, 2), TimeLimit::working_days(5));
+        let recorded = d.due(cal());
+        let closure = crate::calendar::CalendarOverride {
+            id: 1,
+            region: String::new(),
+            date: date(2026, 11, 4),
+            kind: crate::calendar::OverrideKind::Closure,
+            reason: "暴雨红色预警，全县停止办公".into(),
+        };
+        let today = cal().with_overrides("430423", &[closure]);
+        assert_ne!(d.due(&today), recorded, "the closure would move it");
+        let e = d.explain(&today).ended_with(recorded);
+        assert_eq!(e.due, recorded);
+        let text = e.text();
+        assert!(
+            text.contains("期限届满日：2026年11月9日（星期一）"),
+            "{text}"
+        );
+        assert!(text.contains("届满日以结束时为准"), "{text}");
+        assert!(!text.contains("停止办公"), "{text}");
+        assert!(!text.contains("2026年11月10日"), "{text}");
+        // When the calendar has not moved it, the explanation stays whole.
+        let e = d.explain(cal()).ended_with(recorded);
+        assert!(!e.recorded_due_kept);
+        assert!(e.text().contains("该期限已结束"), "{}", e.text());
+        assert!(e.text().contains("期间未经过法定节假日"), "{}", e.text());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The calendar through the HTTP API: days and due dates with their
-//! explanation, local overrides kept by the admin (and refused to others),
-//! and a case whose deadlines move — and say why — when the calendar changes.
+//! explanation, dates outside the supported range refused, local overrides
+//! kept by the admin (and refused to others), a case whose deadlines move —
+//! and say why — when the calendar changes, and an ended deadline that does
+//! not.
 
 // Each test binary uses its own part of the shared harness.
 #[allow(dead_code)]
@@ -210,4 +212,124 @@ async fn a_closure_day_moves_the_open_cases_deadlines_and_the_case_says_why() {
         )
         .await;
     assert_eq!(audit["intact"], true, "{audit}");
+}
+
+#[tokio::test]
+async fn dates_outside_the_supported_range_and_oversized_requests_are_refused_by_field() {
+    let app = spawn_app().await;
+    let admin = app.token(&app.people.admin).await;
+    for (path, field, says) in [
+        (
+            "/api/v1/calendar/days?from=2003-12-31&to=2004-01-05",
+            "from",
+            "2004年1月1日至2199年12月31日",
+        ),
+        (
+            "/api/v1/calendar/days?from=2199-12-01&to=2200-01-01",
+            "to",
+            "2004年1月1日至2199年12月31日",
+        ),
+        (
+            "/api/v1/calendar/due?start=9999-12-31&amount=1",
+            "start",
+            "2004年1月1日至2199年12月31日",
+        ),
+        (
+            "/api/v1/calendar/due?start=2199-12-31&amount=4000000000",
+            "amount",
+            "3650",
+        ),
+        (
+            "/api/v1/calendar/days?from=2004-01-01&to=2199-12-31",
+            "to",
+            "3660天",
+        ),
+    ] {
+        let (status, body) = app.get(None, path).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        assert_eq!(body["error"]["field"], field, "{path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{path}: {message}");
+    }
+    let (status, body) = app
+        .post(
+            Some(&admin),
+            "/api/v1/calendar/overrides",
+            &json!({ "date": "2200-01-01", "kind": "closure", "reason": "x" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "date", "{body}");
+
+    // The last day with the longest limit is counted past the index, as
+    // provisional; the longest listed range is answered in full.
+    let (status, due) = app
+        .get(None, "/api/v1/calendar/due?start=2199-12-31&amount=3650")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{due}");
+    assert!(date(&due["due"]) > jiff::civil::date(2213, 1, 1), "{due}");
+    assert_eq!(due["provisional"], true, "{due}");
+    let (status, days) = app
+        .get(None, "/api/v1/calendar/days?from=2190-01-01&to=2199-12-31")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{days}");
+    assert_eq!(days.as_array().unwrap().len(), 3652);
+}
+
+#[tokio::test]
+async fn an_ended_deadline_keeps_the_due_day_it_ended_with_when_the_calendar_changes() {
+    let app = spawn_app().await;
+    let clerk = app.token(&app.people.clerk_a).await;
+    let admin = app.token(&app.people.admin).await;
+    let receipt = app.apply(app.item.id).await;
+    let case_id = receipt["case_id"].as_i64().unwrap();
+    app.act_ok(
+        &clerk,
+        case_id,
+        json!({ "action": "accept", "opinion": "材料齐全，予以受理" }),
+    )
+    .await;
+    let acceptance = |case: &Value| {
+        case["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["kind"] == "case_acceptance")
+            .cloned()
+            .unwrap_or_else(|| panic!("an acceptance deadline: {case}"))
+    };
+    let before = acceptance(&app.case(&clerk, case_id).await);
+    assert_eq!(before["state"], "ended", "accepting ends it: {before}");
+    let ended_due = date(&before["due"]);
+
+    // A closure on its due day would move it, were it still open.
+    let closure = json!({ "date": ended_due.to_string(), "kind": "closure", "reason": "暴雨红色预警，全县停止办公" });
+    let (status, body) = app
+        .post(Some(&admin), "/api/v1/calendar/overrides", &closure, None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let after = acceptance(&app.case(&clerk, case_id).await);
+    assert_eq!(date(&after["due"]), ended_due, "{after}");
+    assert_eq!(after["provisional"], false, "{after}");
+    let lines: Vec<&str> = after["explanation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let text = lines.join("\n");
+    let due_line = format!(
+        "期限届满日：{}",
+        onewindow_core::clock::long_date(ended_due)
+    );
+    assert!(text.contains(&due_line), "{text}");
+    assert!(text.contains("届满日以结束时为准"), "{text}");
+    assert!(!text.contains("停止办公"), "{text}");
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("期限届满日")).count(),
+        1,
+        "{text}"
+    );
 }

@@ -5,7 +5,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
-use onewindow_core::calendar::{ChinaCalendar, LimitUnit, OverrideKind, TimeLimit, WorkCalendar};
+use onewindow_core::calendar::{
+    ChinaCalendar, LimitUnit, OverrideKind, TimeLimit, WorkCalendar, is_supported_day,
+    supported_range_label,
+};
 use onewindow_core::clock::{Deadline, Explanation};
 use onewindow_core::staff::Role;
 use onewindow_store::clock::{DeadlineChange, DeadlineRecord, NewOverride, OverrideRecord};
@@ -17,10 +20,11 @@ use crate::auth::StaffUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 
-/// Longest range `days` lists.
+/// Longest range `/api/v1/calendar/days` lists, in days after `from`.
 const MAX_DAYS: i64 = 3660;
 
-/// Parses a date parameter, naming the field when it is not YYYY-MM-DD.
+/// Parses a date parameter, naming the field when it is not YYYY-MM-DD or
+/// lies outside the supported range.
 pub fn parse_day(field: &str, value: &str) -> Result<Date, ApiError> {
     let value = value.trim();
     if value.len() != 10 {
@@ -29,16 +33,26 @@ pub fn parse_day(field: &str, value: &str) -> Result<Date, ApiError> {
             format!("日期格式应为 YYYY-MM-DD：{value}"),
         ));
     }
-    value
+    let day = value
         .parse::<Date>()
-        .map_err(|_| ApiError::invalid(field, format!("不是有效的日期：{value}")))
+        .map_err(|_| ApiError::invalid(field, format!("不是有效的日期：{value}")))?;
+    if !is_supported_day(day) {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "日期超出可办理的范围（{}）：{value}",
+                supported_range_label()
+            ),
+        ));
+    }
+    Ok(day)
 }
 
 #[derive(Deserialize, IntoParams)]
 pub struct DaysQuery {
     /// First date, YYYY-MM-DD.
     pub from: String,
-    /// Last date, YYYY-MM-DD (at most ten years after `from`).
+    /// Last date, YYYY-MM-DD (at most 3660 days after `from`).
     pub to: String,
     /// A region code; default the county's.
     pub region: Option<String>,
@@ -103,16 +117,26 @@ pub fn day_kind_key(kind: onewindow_core::calendar::DayKind) -> &'static str {
     }
 }
 
-/// Checks a `from`..`to` range of dates.
+/// Checks a `from`..`to` range of dates (any length inside the supported
+/// range).
 pub fn day_range(from: &str, to: &str) -> Result<(Date, Date), ApiError> {
     let (from, to) = (parse_day("from", from)?, parse_day("to", to)?);
     if to < from {
         return Err(ApiError::invalid("to", "结束日期不能早于开始日期"));
     }
-    if from.until(to).map(|s| s.get_days()).unwrap_or(i32::MAX) as i64 > MAX_DAYS {
-        return Err(ApiError::invalid("to", "一次最多查询十年"));
-    }
     Ok((from, to))
+}
+
+/// Refuses a range longer than one answer of `/api/v1/calendar/days` lists.
+fn check_listed_span(from: Date, to: Date) -> Result<(), ApiError> {
+    let days = from.until(to).map(|s| s.get_days()).unwrap_or(i32::MAX);
+    if i64::from(days) > MAX_DAYS {
+        return Err(ApiError::invalid(
+            "to",
+            format!("一次最多查询{MAX_DAYS}天（约十年）：结束日期不能晚于开始日期后第{MAX_DAYS}天"),
+        ));
+    }
+    Ok(())
 }
 
 #[utoipa::path(get, path = "/api/v1/calendar/days", tag = "calendar", params(DaysQuery),
@@ -122,6 +146,7 @@ pub async fn days(
     Query(query): Query<DaysQuery>,
 ) -> ApiResult<axum::Json<Vec<DayView>>> {
     let (from, to) = day_range(&query.from, &query.to)?;
+    check_listed_span(from, to)?;
     let calendar = region_calendar(&state, query.region.as_deref());
     Ok(axum::Json(day_views(&calendar, from, to)))
 }
@@ -210,9 +235,15 @@ pub struct DeadlineView {
 }
 
 impl DeadlineView {
+    /// The view of `record`, explained on `calendar`; an ended deadline keeps
+    /// the due day it ended with, whatever the calendar says now.
     pub fn of(record: &DeadlineRecord, calendar: &ChinaCalendar) -> DeadlineView {
         use onewindow_core::clock::DeadlineState;
         let explanation = record.deadline.explain(calendar);
+        let explanation = match record.state {
+            DeadlineState::Ended => explanation.ended_with(record.due),
+            DeadlineState::Running | DeadlineState::Paused => explanation,
+        };
         DeadlineView {
             kind: record.kind.key().into(),
             label: record.kind.label().into(),
