@@ -13,15 +13,16 @@ use crate::api::{admin, calendar, cases, catalog, dashboard, session, supervisio
 #[openapi(
     info(
         title = "onewindow API",
-        description = "政务服务与电子监察系统接口。错误统一返回 {\"error\": {\"code\", \"message\", \"field\"}}：code 为稳定的英文错误码，message 为中文说明。工作人员先调用 /api/v1/auth/login 获取 token，再以 Authorization: Bearer <token> 调用其他接口。带 Idempotency-Key 头重复提交的 POST 只生效一次。"
+        description = "政务服务与电子监察系统接口。错误统一返回 {\"error\": {\"code\", \"message\", \"field\"}}：code 为稳定的英文错误码，message 为中文说明。工作人员先调用 /api/v1/auth/login 获取 token，再以 Authorization: Bearer <token> 调用其他接口。带同一 Idempotency-Key 头重复提交的 POST、PUT 请求只生效一次：重复提交得到首次的结果（非办件接口另带响应头 idempotent-replayed: true），同一键用于不同请求返回 422 idempotency_key_reused，首次请求尚未完成时返回 409 idempotency_key_in_progress。"
     ),
     paths(
         catalog::list_departments, catalog::list_items, catalog::get_item,
         cases::apply, cases::lookup, cases::applicant_action, cases::rate, cases::queue, cases::list_cases,
         cases::register_at_window, cases::get_case, cases::act, cases::download_file, cases::upload_file,
         session::log_in, session::log_out, session::me,
-        admin::create_department, admin::list_windows, admin::create_window, admin::create_item, admin::update_item, admin::set_item_status,
-        admin::list_staff, admin::create_staff, admin::set_backup, admin::set_absence,
+        admin::create_department, admin::update_department, admin::list_windows, admin::create_window, admin::update_window,
+        admin::create_item, admin::update_item, admin::set_item_status,
+        admin::list_staff, admin::create_staff, admin::update_staff, admin::reset_password, admin::set_backup, admin::set_absence,
         admin::export_catalog, admin::import_catalog, admin::verify_audit,
         calendar::days, calendar::due, calendar::list_overrides, calendar::add_override, calendar::revoke_override,
         supervision::list_cards, supervision::get_card, supervision::act_on_card, supervision::department_figures,

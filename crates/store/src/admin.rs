@@ -14,7 +14,7 @@ use sqlx::Row;
 
 use crate::audit::{self, Entry};
 use crate::staff::{Department, NewStaff, StaffMember, check_password, hash_password, load_staff};
-use crate::{Store, StoreError};
+use crate::{Conn, Store, StoreError};
 
 /// The particulars of a department an administrator may change. The code
 /// stays (imports and exports name departments by it) and so does the region
@@ -65,6 +65,66 @@ fn check_email(email: &str) -> Result<(), StoreError> {
                 .into(),
         )
     }
+}
+
+/// Refuses to take the system administrator's role from `id` when nobody
+/// else holds it.
+async fn check_other_admin(conn: &mut Conn, id: i64) -> Result<(), StoreError> {
+    let others = sqlx::query("SELECT roles FROM staff WHERE id <> $1 AND roles LIKE '%admin%'")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>("roles"))
+        .collect::<Result<Vec<_>, _>>()?
+        .iter()
+        .filter(|r| r.split(',').any(|k| k.trim() == Role::Admin.key()))
+        .count();
+    if others == 0 {
+        return Err(
+            DomainError::invalid("roles", "这是唯一的系统管理员，不能取消其系统管理岗位").into(),
+        );
+    }
+    Ok(())
+}
+
+/// Checks that `member` may move to department `to`: it exists, and the
+/// member neither has a B nor is anyone's B (A and B are of one department).
+async fn check_movable(conn: &mut Conn, member: &StaffMember, to: i64) -> Result<(), StoreError> {
+    let exists = sqlx::query("SELECT id FROM departments WHERE id = $1")
+        .bind(to)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+    if !exists {
+        return Err(DomainError::invalid("department_id", "部门不存在").into());
+    }
+    if member.backup_id.is_some() {
+        return Err(DomainError::invalid(
+            "department_id",
+            "该人员设有B角，B角须为同一部门的工作人员：请先取消其B角再调动部门",
+        )
+        .into());
+    }
+    let covered: Vec<String> =
+        sqlx::query("SELECT name FROM staff WHERE backup_id = $1 ORDER BY id")
+            .bind(member.id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get("name"))
+            .collect::<Result<_, _>>()?;
+    if !covered.is_empty() {
+        return Err(DomainError::invalid(
+            "department_id",
+            format!(
+                "该人员是{}的B角：请先为其另行指定B角再调动部门",
+                covered.join("、")
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 impl Store {
@@ -216,6 +276,33 @@ impl Store {
         profile: StaffProfile,
         now: Timestamp,
     ) -> Result<StaffMember, StoreError> {
+        self.edit_staff(actor, id, profile, None, now).await
+    }
+
+    /// Changes a staff member's profile and department in one job, under the
+    /// rules of [`Store::update_staff_profile`]. A move to another department
+    /// is refused while the person has a B or is someone's B: A and B belong
+    /// to one department, so the posts are rearranged first.
+    pub async fn update_staff(
+        &self,
+        actor: String,
+        id: i64,
+        profile: StaffProfile,
+        department_id: i64,
+        now: Timestamp,
+    ) -> Result<StaffMember, StoreError> {
+        self.edit_staff(actor, id, profile, Some(department_id), now)
+            .await
+    }
+
+    async fn edit_staff(
+        &self,
+        actor: String,
+        id: i64,
+        profile: StaffProfile,
+        department_id: Option<i64>,
+        now: Timestamp,
+    ) -> Result<StaffMember, StoreError> {
         let name = profile.name.trim().to_string();
         if name.is_empty() {
             return Err(DomainError::invalid("name", "姓名不能为空").into());
@@ -233,40 +320,32 @@ impl Store {
                 Box::pin(async move {
                     let before = load_staff(conn, id).await?;
                     if before.has(Role::Admin) && !keeps_admin {
-                        let others = sqlx::query(
-                            "SELECT roles FROM staff WHERE id <> $1 AND roles LIKE '%admin%'",
-                        )
-                        .bind(id)
-                        .fetch_all(&mut *conn)
-                        .await?
-                        .iter()
-                        .map(|r| r.try_get::<String, _>("roles"))
-                        .collect::<Result<Vec<_>, _>>()?
-                        .iter()
-                        .filter(|r| r.split(',').any(|k| k.trim() == Role::Admin.key()))
-                        .count();
-                        if others == 0 {
-                            return Err(DomainError::invalid(
-                                "roles",
-                                "这是唯一的系统管理员，不能取消其系统管理岗位",
-                            )
-                            .into());
-                        }
+                        check_other_admin(conn, id).await?;
+                    }
+                    let department_id = department_id.unwrap_or(before.department_id);
+                    if department_id != before.department_id {
+                        check_movable(conn, &before, department_id).await?;
                     }
                     sqlx::query(
-                        "UPDATE staff SET name = $1, roles = $2, phone = $3, email = $4 WHERE id = $5",
+                        "UPDATE staff SET name = $1, roles = $2, phone = $3, email = $4, \
+                         department_id = $5 WHERE id = $6",
                     )
                     .bind(&name)
                     .bind(&roles)
                     .bind(&phone)
                     .bind(&email)
+                    .bind(department_id)
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
-                    let detail = serde_json::json!({
+                    let mut detail = serde_json::json!({
                         "name": name, "from_roles": roles_to_text(&before.roles), "roles": roles,
                         "phone_changed": before.phone != phone,
                     });
+                    if department_id != before.department_id {
+                        detail["from_department_id"] = before.department_id.into();
+                        detail["department_id"] = department_id.into();
+                    }
                     audit::append(
                         conn,
                         now,

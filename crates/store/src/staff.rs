@@ -108,6 +108,15 @@ fn department_from(row: &AnyRow) -> Result<Department, StoreError> {
     })
 }
 
+fn window_from(row: &AnyRow) -> Result<Window, StoreError> {
+    Ok(Window {
+        id: row.try_get("id")?,
+        department_id: row.try_get("department_id")?,
+        name: row.try_get("name")?,
+        location: row.try_get("location")?,
+    })
+}
+
 fn staff_from(row: &AnyRow) -> Result<StaffMember, StoreError> {
     let roles: String = row.try_get("roles")?;
     Ok(StaffMember {
@@ -252,6 +261,17 @@ impl Store {
         .await
     }
 
+    /// One window (counter) of the hall.
+    pub async fn window(&self, id: i64) -> Result<Window, StoreError> {
+        let row =
+            sqlx::query("SELECT id, department_id, name, location FROM windows WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?
+                .ok_or(StoreError::not_found("window"))?;
+        window_from(&row)
+    }
+
     /// The hall's windows (counters), of one department or all.
     pub async fn windows(&self, department_id: Option<i64>) -> Result<Vec<Window>, StoreError> {
         let rows = sqlx::query(
@@ -261,16 +281,7 @@ impl Store {
         .bind(department_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Window {
-                    id: row.try_get("id")?,
-                    department_id: row.try_get("department_id")?,
-                    name: row.try_get("name")?,
-                    location: row.try_get("location")?,
-                })
-            })
-            .collect()
+        rows.iter().map(window_from).collect()
     }
 
     /// Creates a staff member. The password is hashed before the write job.
@@ -391,7 +402,12 @@ impl Store {
                 Box::pin(async move {
                     let a = load_staff(conn, staff_id).await?;
                     if let Some(b) = backup_id {
-                        let b = load_staff(conn, b).await?;
+                        let b = load_staff(conn, b).await.map_err(|e| match e {
+                            StoreError::NotFound { .. } => {
+                                DomainError::invalid("backup_id", "指定的B角人员不存在").into()
+                            }
+                            other => other,
+                        })?;
                         if b.department_id != a.department_id {
                             return Err(DomainError::invalid(
                                 "backup_id",

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use onewindow_core::staff::Role;
 use onewindow_store::StoreError;
+use onewindow_store::admin::StaffProfile;
 use onewindow_store::staff::NewStaff;
 use sqlx::Row;
 
@@ -203,13 +204,16 @@ async fn a_backup_must_be_someone_else_of_the_same_department() {
             .set_backup(admin(), a.id, Some(outsider.id), now())
             .await;
         assert_eq!(field_of(&other_department.unwrap_err()), Some("backup_id"));
+        // A B who does not exist is bad input naming the field; an A who
+        // does not exist is not found.
         let nobody = store
             .set_backup(admin(), a.id, Some(b.id + 100), now())
             .await;
-        assert!(
-            matches!(nobody, Err(StoreError::NotFound { .. })),
-            "{nobody:?}"
-        );
+        assert_eq!(field_of(&nobody.unwrap_err()), Some("backup_id"));
+        let no_a = store
+            .set_backup(admin(), b.id + 100, Some(b.id), now())
+            .await;
+        assert!(matches!(no_a, Err(StoreError::NotFound { .. })), "{no_a:?}");
 
         store
             .set_backup(admin(), a.id, Some(b.id), now())
@@ -407,6 +411,119 @@ async fn references_to_a_missing_department_name_the_field() {
         assert!(window > 0);
         assert_eq!(store.departments().await.unwrap().len(), 1);
         assert_eq!(store.staff(None).await.unwrap().len(), 0);
+    })
+    .await;
+}
+
+fn profile_of(member: &onewindow_store::staff::StaffMember) -> StaffProfile {
+    StaffProfile {
+        name: member.name.clone(),
+        roles: member.roles.clone(),
+        phone: member.phone.clone(),
+        email: String::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_moves_department_only_once_out_of_every_a_b_post() {
+    for_each_backend(|store| async move {
+        let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let housing = department(&store, "HSZJ", "衡山县住房和城乡建设局").await;
+        let a = person(&store, market.id, "a", "甲", &[Role::Handler]).await;
+        let b = person(&store, market.id, "b", "乙", &[Role::Handler]).await;
+        store
+            .set_backup(admin(), a.id, Some(b.id), now())
+            .await
+            .unwrap();
+
+        // A has a B, and B is A's B: neither moves.
+        let before = audit_entry_count(&store).await;
+        let with_b = store
+            .update_staff(admin(), a.id, profile_of(&a), housing.id, now())
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&with_b), Some("department_id"));
+        let backing = store
+            .update_staff(admin(), b.id, profile_of(&b), housing.id, now())
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&backing), Some("department_id"));
+        assert!(backing.to_string().contains("甲"), "{backing}");
+        assert_eq!(audit_entry_count(&store).await, before);
+        assert_eq!(
+            store.staff_member(b.id).await.unwrap().department_id,
+            market.id
+        );
+
+        // Once the post is rearranged, B moves, renamed in the same change.
+        store.set_backup(admin(), a.id, None, now()).await.unwrap();
+        let moved = store
+            .update_staff(
+                admin(),
+                b.id,
+                StaffProfile {
+                    name: "乙某".into(),
+                    roles: vec![Role::Reviewer],
+                    ..profile_of(&b)
+                },
+                housing.id,
+                now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(moved.department_id, housing.id);
+        assert_eq!(moved.name, "乙某");
+        assert_eq!(moved.roles, vec![Role::Reviewer]);
+        assert_eq!(store.staff(Some(housing.id)).await.unwrap(), vec![moved]);
+        let entry = store
+            .audit_entries("staff", &b.id.to_string(), 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(entry.action, "update_staff");
+        let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap();
+        assert_eq!(detail["from_department_id"], market.id);
+        assert_eq!(detail["department_id"], housing.id);
+
+        // A department that does not exist names the field; a person who
+        // does not exist is not found.
+        let nowhere = store
+            .update_staff(admin(), a.id, profile_of(&a), housing.id + 100, now())
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&nowhere), Some("department_id"));
+        let nobody = store
+            .update_staff(admin(), b.id + 100, profile_of(&a), market.id, now())
+            .await;
+        assert!(
+            matches!(nobody, Err(StoreError::NotFound { .. })),
+            "{nobody:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_is_read_back_by_its_id() {
+    for_each_backend(|store| async move {
+        let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
+        let id = store
+            .create_window(market.id, "A01综合窗口".into(), "一楼A区".into())
+            .await
+            .unwrap();
+        let window = store.window(id).await.unwrap();
+        assert_eq!(
+            (
+                window.department_id,
+                window.name.as_str(),
+                window.location.as_str()
+            ),
+            (market.id, "A01综合窗口", "一楼A区")
+        );
+        assert!(matches!(
+            store.window(id + 100).await,
+            Err(StoreError::NotFound { .. })
+        ));
     })
     .await;
 }

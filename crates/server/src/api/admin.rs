@@ -7,8 +7,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onewindow_core::catalog::{Guide, ItemStatus, RegionLevel};
 use onewindow_core::staff::{Role, check_roles, parse_roles};
+use onewindow_store::admin::{DepartmentChanges, StaffProfile};
 use onewindow_store::audit::Verification;
-use onewindow_store::staff::{NewDepartment, NewStaff};
+use onewindow_store::staff::{NewDepartment, NewStaff, Window};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -43,8 +44,7 @@ pub async fn create_department(
     Json(request): Json<DepartmentRequest>,
 ) -> ApiResult<Response> {
     user.require(Role::Admin)?;
-    let level = RegionLevel::parse(&request.level)
-        .ok_or_else(|| ApiError::invalid("level", "层级只能是 county、township 或 village"))?;
+    let level = level_of(&request.level)?;
     if !request
         .code
         .chars()
@@ -82,6 +82,57 @@ pub async fn create_department(
         .into_response())
 }
 
+/// Who may create and change staff members and their passwords.
+const PEOPLE: &[Role] = &[Role::Admin, Role::SecurityAdmin];
+
+fn level_of(text: &str) -> Result<RegionLevel, ApiError> {
+    RegionLevel::parse(text)
+        .ok_or_else(|| ApiError::invalid("level", "层级只能是 county、township 或 village"))
+}
+
+/// The particulars of a department as the API replaces them; omitted text
+/// fields are cleared. The code and region code stay as created.
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateDepartmentRequest {
+    pub name: String,
+    /// county | township | village
+    pub level: String,
+    #[serde(default)]
+    pub window_location: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/departments/{id}", tag = "admin", params(("id" = i64, Path)), request_body = UpdateDepartmentRequest,
+    responses((status = 200, body = DepartmentView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update_department(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Path(id): Path<i64>,
+    Json(request): Json<UpdateDepartmentRequest>,
+) -> ApiResult<axum::Json<DepartmentView>> {
+    user.require(Role::Admin)?;
+    let level = level_of(&request.level)?;
+    let department = state
+        .store
+        .update_department(
+            user.scope(),
+            id,
+            DepartmentChanges {
+                name: request.name,
+                level,
+                window_location: request.window_location,
+                phone: request.phone,
+                address: request.address,
+            },
+            state.now(),
+        )
+        .await?;
+    Ok(axum::Json(DepartmentView::from(&department)))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct WindowView {
     pub id: i64,
@@ -98,6 +149,17 @@ pub struct WindowRequest {
     pub location: String,
 }
 
+impl From<Window> for WindowView {
+    fn from(w: Window) -> Self {
+        WindowView {
+            id: w.id,
+            department_id: w.department_id,
+            name: w.name,
+            location: w.location,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub struct WindowQuery {
     pub department_id: Option<i64>,
@@ -111,15 +173,7 @@ pub async fn list_windows(
 ) -> ApiResult<axum::Json<Vec<WindowView>>> {
     let windows = state.store.windows(query.department_id).await?;
     Ok(axum::Json(
-        windows
-            .into_iter()
-            .map(|w| WindowView {
-                id: w.id,
-                department_id: w.department_id,
-                name: w.name,
-                location: w.location,
-            })
-            .collect(),
+        windows.into_iter().map(WindowView::from).collect(),
     ))
 }
 
@@ -153,6 +207,37 @@ pub async fn create_window(
         }),
     )
         .into_response())
+}
+
+/// A window's name and location as the API replaces them; it stays with
+/// its department.
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateWindowRequest {
+    pub name: String,
+    #[serde(default)]
+    pub location: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/windows/{id}", tag = "admin", params(("id" = i64, Path)), request_body = UpdateWindowRequest,
+    responses((status = 200, body = WindowView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update_window(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Path(id): Path<i64>,
+    Json(request): Json<UpdateWindowRequest>,
+) -> ApiResult<axum::Json<WindowView>> {
+    user.require(Role::Admin)?;
+    state
+        .store
+        .update_window(
+            user.scope(),
+            id,
+            request.name,
+            request.location,
+            state.now(),
+        )
+        .await?;
+    Ok(axum::Json(WindowView::from(state.store.window(id).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -281,10 +366,8 @@ pub async fn create_staff(
     user: StaffUser,
     Json(request): Json<CreateStaffRequest>,
 ) -> ApiResult<Response> {
-    user.require_any(&[Role::Admin, Role::SecurityAdmin])?;
-    let roles = parse_roles(&request.roles.join(","))
-        .map_err(|r| ApiError::invalid("roles", format!("岗位“{r}”不存在")))?;
-    check_roles(&roles)?;
+    user.require_any(PEOPLE)?;
+    let roles = roles_of(&request.roles)?;
     let member = state
         .store
         .create_staff(
@@ -303,6 +386,88 @@ pub async fn create_staff(
     Ok((StatusCode::CREATED, axum::Json(StaffView::from(&member))).into_response())
 }
 
+/// Role keys as sent, checked: each one known, at most one administrator's.
+fn roles_of(keys: &[String]) -> Result<Vec<Role>, ApiError> {
+    let roles = parse_roles(&keys.join(","))
+        .map_err(|r| ApiError::invalid("roles", format!("岗位“{r}”不存在")))?;
+    check_roles(&roles)?;
+    Ok(roles)
+}
+
+/// A staff member's profile and department as the API replaces them;
+/// omitted text fields are cleared. The A/B post and presence have routes of
+/// their own.
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateStaffRequest {
+    pub name: String,
+    /// Moving to another department needs the person to have no B and be
+    /// nobody's B.
+    pub department_id: i64,
+    /// Role keys, e.g. ["window_clerk"].
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub phone: String,
+    /// Where e-mail alerts go; empty for none.
+    #[serde(default)]
+    pub email: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/staff/{id}", tag = "admin", params(("id" = i64, Path)), request_body = UpdateStaffRequest,
+    responses((status = 200, body = StaffView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update_staff(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Path(id): Path<i64>,
+    Json(request): Json<UpdateStaffRequest>,
+) -> ApiResult<axum::Json<StaffView>> {
+    user.require_any(PEOPLE)?;
+    let roles = roles_of(&request.roles)?;
+    let member = state
+        .store
+        .update_staff(
+            user.scope(),
+            id,
+            StaffProfile {
+                name: request.name,
+                roles,
+                phone: request.phone,
+                email: request.email,
+            },
+            request.department_id,
+            state.now(),
+        )
+        .await?;
+    Ok(axum::Json(StaffView::from(&member)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordRequest {
+    /// 8 to 128 characters.
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordReset {
+    /// How many of the person's log-in sessions ended (they log in again).
+    pub sessions_ended: u64,
+}
+
+#[utoipa::path(put, path = "/api/v1/staff/{id}/password", tag = "admin", params(("id" = i64, Path)), request_body = PasswordRequest,
+    responses((status = 200, body = PasswordReset), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    user: StaffUser,
+    Path(id): Path<i64>,
+    Json(request): Json<PasswordRequest>,
+) -> ApiResult<axum::Json<PasswordReset>> {
+    user.require_any(PEOPLE)?;
+    let sessions_ended = state
+        .store
+        .reset_password(user.scope(), id, request.password, state.now())
+        .await?;
+    Ok(axum::Json(PasswordReset { sessions_ended }))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct BackupRequest {
     /// The B of this person's post, or null to clear it.
@@ -310,7 +475,7 @@ pub struct BackupRequest {
 }
 
 #[utoipa::path(put, path = "/api/v1/staff/{id}/backup", tag = "admin", params(("id" = i64, Path)), request_body = BackupRequest,
-    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn set_backup(
     State(state): State<AppState>,
     user: StaffUser,
@@ -331,7 +496,7 @@ pub struct AbsenceRequest {
 }
 
 #[utoipa::path(put, path = "/api/v1/staff/{id}/absence", tag = "admin", params(("id" = i64, Path)), request_body = AbsenceRequest,
-    responses((status = 200, body = StaffView), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = StaffView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn set_absence(
     State(state): State<AppState>,
     user: StaffUser,

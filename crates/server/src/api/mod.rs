@@ -40,6 +40,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/staff",
             get(admin::list_staff).post(admin::create_staff),
         )
+        .route("/api/v1/departments/{id}", put(admin::update_department))
+        .route("/api/v1/windows/{id}", put(admin::update_window))
+        .route("/api/v1/staff/{id}", put(admin::update_staff))
+        .route("/api/v1/staff/{id}/password", put(admin::reset_password))
         .route("/api/v1/staff/{id}/backup", put(admin::set_backup))
         .route("/api/v1/staff/{id}/absence", put(admin::set_absence))
         .route("/api/v1/auth/login", post(session::log_in))
