@@ -110,6 +110,18 @@ impl Browser {
         Browser::reply(response).await
     }
 
+    /// Sends a multipart form (a file upload) as this site's own page does.
+    async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Reply {
+        let response = self
+            .request(self.client.post(format!("{}{path}", self.base)))
+            .header("Origin", self.base.clone())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        Browser::reply(response).await
+    }
+
     /// Follows a 303 and returns the page there.
     async fn follow(&self, reply: &Reply) -> String {
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
@@ -893,4 +905,241 @@ async fn a_form_posted_from_another_site_is_refused() {
             .absent
     );
     app.login(&app.people.clerk_a.login, PASSWORD).await;
+}
+
+// ---------------------------------------------------------------------------
+// A material's blank form and filled sample
+
+/// A small PDF whose bytes say `text`.
+fn pdf(text: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n%\u{e2}\u{e3}\n1 0 obj<</Title({text})>>endobj\ntrailer<<>>\n%%EOF\n")
+        .into_bytes()
+}
+
+/// The smallest PNG signature and header the content check recognises.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+
+/// The form a material's file row sends: upload `file` as its `kind`
+/// (template or sample), or remove it when `file` is None.
+fn file_form(
+    version: i64,
+    material: &str,
+    kind: &str,
+    file: Option<(&str, Vec<u8>)>,
+) -> reqwest::multipart::Form {
+    let form = reqwest::multipart::Form::new()
+        .text("version", version.to_string())
+        .text("material", material.to_string())
+        .text("kind", kind.to_string());
+    match file {
+        Some((name, bytes)) => form.text("action", "upload").part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        ),
+        None => form.text("action", "remove"),
+    }
+}
+
+/// The links of a guide page to the item's files, with their text.
+fn file_links(html: &str, item_id: i64) -> Vec<(String, String)> {
+    let prefix = format!("<a href=\"/items/{item_id}/files/");
+    html.match_indices(&prefix)
+        .map(|(at, _)| {
+            let rest = &html[at + "<a href=\"".len()..];
+            let href = &rest[..rest.find('"').expect("the link's end")];
+            let text = &rest[rest.find('>').expect("the tag's end") + 1..];
+            let text = &text[..text.find("</a>").expect("the link's text")];
+            (href.to_string(), text.to_string())
+        })
+        .collect()
+}
+
+async fn download(app: &TestApp, href: &str) -> (StatusCode, Vec<u8>) {
+    let response = reqwest::get(format!("{}{href}", app.base))
+        .await
+        .expect("the download answers");
+    let status = response.status();
+    (status, response.bytes().await.expect("a body").to_vec())
+}
+
+#[tokio::test]
+async fn a_materials_blank_form_and_sample_are_uploaded_linked_on_the_guide_replaced_and_removed() {
+    let app = spawn_app().await;
+    let admin = Browser::of(&app, &app.people.admin).await;
+    let item = &app.item;
+    let material = item.guide.materials[0].name.clone();
+    let edit = format!("/admin/items/{}/edit", item.id);
+    let upload = format!("/admin/items/{}/materials/0/files", item.id);
+    let page = admin.page(&edit).await;
+    assert!(
+        page.contains(&format!("action=\"{upload}\"")),
+        "the editor offers an upload for the first material"
+    );
+    let guide = format!("/items/{}", item.id);
+    assert!(file_links(&admin.page(&guide).await, item.id).is_empty());
+
+    // A blank form: the guide links it and serves the same bytes to anyone.
+    let blank = pdf("blank form");
+    let reply = admin
+        .post_multipart(
+            &upload,
+            file_form(
+                item.version,
+                &material,
+                "template",
+                Some(("申请书.pdf", blank.clone())),
+            ),
+        )
+        .await;
+    assert!(admin.follow(&reply).await.contains("文件已上传"));
+    let links = file_links(&Browser::anonymous(&app).page(&guide).await, item.id);
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0].1, "空白表格");
+    assert_eq!(download(&app, &links[0].0).await, (StatusCode::OK, blank));
+
+    // A sample beside it, as a picture; then the blank replaced.
+    let version = app.store.item(item.id).await.expect("the item").version;
+    let reply = admin
+        .post_multipart(
+            &upload,
+            file_form(
+                version,
+                &material,
+                "sample",
+                Some(("样例.png", PNG.to_vec())),
+            ),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let version = app.store.item(item.id).await.expect("the item").version;
+    let newer = pdf("blank form, 2026 edition");
+    let reply = admin
+        .post_multipart(
+            &upload,
+            file_form(
+                version,
+                &material,
+                "template",
+                Some(("申请书（新版）.pdf", newer.clone())),
+            ),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let replaced = file_links(&admin.page(&guide).await, item.id);
+    let texts: Vec<&str> = replaced.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(texts, ["空白表格", "填写样例"]);
+    assert_eq!(
+        download(&app, &replaced[0].0).await,
+        (StatusCode::OK, newer)
+    );
+    assert_eq!(
+        download(&app, &replaced[1].0).await,
+        (StatusCode::OK, PNG.to_vec())
+    );
+    assert_eq!(
+        download(&app, &links[0].0).await.0,
+        StatusCode::NOT_FOUND,
+        "the replaced blank is no longer served"
+    );
+
+    // The blank removed: only the sample is left.
+    let version = app.store.item(item.id).await.expect("the item").version;
+    let reply = admin
+        .post_multipart(&upload, file_form(version, &material, "template", None))
+        .await;
+    assert!(admin.follow(&reply).await.contains("文件已删除"));
+    let left = file_links(&admin.page(&guide).await, item.id);
+    assert_eq!(left, replaced[1..].to_vec());
+    let stored = app.store.item(item.id).await.expect("the item");
+    assert_eq!(stored.guide.materials[0].template_file, None);
+    assert!(stored.guide.materials[0].sample_file.is_some());
+}
+
+#[tokio::test]
+async fn a_pdf_that_is_really_text_or_a_stale_page_changes_nothing_and_says_why() {
+    let app = spawn_app().await;
+    let admin = Browser::of(&app, &app.people.admin).await;
+    let item = &app.item;
+    let material = item.guide.materials[1].name.clone();
+    let upload = format!("/admin/items/{}/materials/1/files", item.id);
+
+    let text = "这是一份文本文件，不是PDF".as_bytes().to_vec();
+    let reply = admin
+        .post_multipart(
+            &upload,
+            file_form(
+                item.version,
+                &material,
+                "template",
+                Some(("申请表.pdf", text)),
+            ),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    let body = unescape(&reply.body);
+    assert!(
+        body.contains(&format!("申请材料“{material}”的空白表格未上传"))
+            && body.contains("内容不是允许的格式"),
+        "the refusal names the material and the problem: {body}"
+    );
+    assert_eq!(app.store.item(item.id).await.expect("the item"), *item);
+
+    // A page opened before someone else's save, or naming another material.
+    let stale = admin
+        .post_multipart(
+            &upload,
+            file_form(
+                item.version - 1,
+                &material,
+                "sample",
+                Some(("样例.pdf", pdf("x"))),
+            ),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(stale.body.contains("已被他人修改"));
+    let elsewhere = admin
+        .post_multipart(
+            &upload,
+            file_form(
+                item.version,
+                "不存在的材料",
+                "sample",
+                Some(("样例.pdf", pdf("x"))),
+            ),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::CONFLICT, "{}", elsewhere.body);
+    assert_eq!(app.store.item(item.id).await.expect("the item"), *item);
+
+    // Nor can the guide form attach a stored file by typing its id.
+    let file = app
+        .store
+        .store_file(
+            onewindow_store::files::NewFile {
+                name: "他人的材料.pdf".into(),
+                content_type: "application/pdf".into(),
+                bytes: pdf("someone's material"),
+            },
+            jiff::Timestamp::now(),
+        )
+        .await
+        .expect("a stored file");
+    let id = file.id.to_string();
+    let mut form = guide_form("乡村民宿经营备案", "save");
+    form.push(("materials[0].template_file", &id));
+    let created = admin.post("/admin/items/new", &form).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let location = created.location.as_deref().expect("a location");
+    let stored = app
+        .store
+        .item(edited_item(location))
+        .await
+        .expect("the new item");
+    assert_eq!(stored.guide.materials[0].template_file, None);
 }

@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,6 +42,7 @@ use super::{
 use crate::AppState;
 use crate::auth::{PageUser, StaffUser};
 use crate::error::ApiError;
+use crate::upload::check_file;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,6 +51,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/items/new", get(new_item).post(create_item))
         .route("/admin/items/{id}/edit", get(edit_item).post(save_item))
         .route("/admin/items/{id}/status", post(item_status))
+        .route(
+            "/admin/items/{id}/materials/{index}/files",
+            post(material_file),
+        )
         .route(
             "/admin/departments",
             get(departments).post(create_department),
@@ -202,6 +208,8 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "published" => "事项已发布，公众可在办事服务中查到并申请。",
         "suspended" => "事项已暂停办理，公众仍可查看指南，但不能提交新申请。",
         "draft" => "事项已退回草稿。",
+        "file" => "文件已上传，办事指南页面已提供下载。",
+        "file_removed" => "文件已删除。",
         "department" => "部门已创建。",
         "department_saved" => "部门信息已保存。",
         "window" => "窗口已保存。",
@@ -449,7 +457,7 @@ pub struct MaterialInput {
     pub originals: String,
     pub copies: String,
     pub reason: String,
-    /// Kept from the stored guide (files are attached elsewhere).
+    /// Kept from the stored guide (files are attached by `material_file`).
     pub template_file: String,
     pub sample_file: String,
 }
@@ -856,6 +864,26 @@ impl GuideInput {
         input
     }
 
+    /// Keeps only the files that `stored` (the item as saved, None for a new
+    /// one) names: files are attached through the upload forms, never by an
+    /// id typed into the guide form, which could name any stored file.
+    fn keep_files_of(&mut self, stored: Option<&Guide>) {
+        let known: HashSet<String> = stored
+            .into_iter()
+            .flat_map(|g| &g.materials)
+            .flat_map(|m| [m.template_file, m.sample_file])
+            .flatten()
+            .map(|id| id.to_string())
+            .collect();
+        for m in &mut self.materials {
+            for file in [&mut m.template_file, &mut m.sample_file] {
+                if !known.contains(file.trim()) {
+                    file.clear();
+                }
+            }
+        }
+    }
+
     /// The guide typed, with the problems reading it (numbers, choices);
     /// what cannot be read takes a neutral value so that the guide's own
     /// checks still run on the rest.
@@ -1175,6 +1203,10 @@ struct ItemFormPage {
     errors: HashMap<String, String>,
     notice: Option<String>,
     flash: Option<&'static str>,
+    /// The stored item's materials with their blank forms and samples.
+    files: Vec<MaterialFiles>,
+    /// The largest upload, in MB.
+    max_upload_mb: usize,
     item_types: Vec<(&'static str, &'static str)>,
     categories: Vec<(&'static str, &'static str)>,
     targets: Vec<(&'static str, &'static str)>,
@@ -1275,6 +1307,8 @@ fn item_form_page(
         errors: error_map,
         notice,
         flash,
+        files: context.item.map(material_files).unwrap_or_default(),
+        max_upload_mb: state.settings.max_upload_bytes / (1024 * 1024),
         item_types: ItemType::ALL.iter().map(|v| (v.key(), v.label())).collect(),
         categories: HandlingCategory::ALL
             .iter()
@@ -1411,6 +1445,7 @@ pub async fn create_item(
     };
     let action = GuideAction::of(&pairs);
     let mut form = GuideInput::from_pairs(&pairs);
+    form.keep_files_of(None);
     let (guide, mut errors) = form.check();
     let department = form
         .department_id
@@ -1500,6 +1535,7 @@ pub async fn save_item(
     let action = GuideAction::of(&pairs);
     let mut form = GuideInput::from_pairs(&pairs);
     form.department_id = item.department_id.to_string();
+    form.keep_files_of(Some(&item.guide));
     let (guide, errors) = form.check();
     if action == GuideAction::Preview {
         return preview(&state, &member, item.id, &guide, &department, errors.len()).await;
@@ -1606,6 +1642,269 @@ async fn preview(
         header::HeaderValue::from_static("noindex"),
     );
     (parts, html).into_response()
+}
+
+// ---------------------------------------------------------------------------
+// A material's blank form and filled sample.
+
+/// Which of a material's two files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MaterialFileKind {
+    /// The blank form to fill in (空白表格).
+    Template,
+    /// The form filled in as an example (填写样例).
+    Sample,
+}
+
+impl MaterialFileKind {
+    const ALL: [MaterialFileKind; 2] = [MaterialFileKind::Template, MaterialFileKind::Sample];
+
+    fn key(self) -> &'static str {
+        match self {
+            MaterialFileKind::Template => "template",
+            MaterialFileKind::Sample => "sample",
+        }
+    }
+
+    fn parse(key: &str) -> Option<MaterialFileKind> {
+        Self::ALL.into_iter().find(|k| k.key() == key.trim())
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            MaterialFileKind::Template => "空白表格",
+            MaterialFileKind::Sample => "填写样例",
+        }
+    }
+
+    /// The material's file of this kind, if it has one.
+    fn file_of(self, material: &Material) -> Option<i64> {
+        match self {
+            MaterialFileKind::Template => material.template_file,
+            MaterialFileKind::Sample => material.sample_file,
+        }
+    }
+
+    /// The material's file of this kind, to change.
+    fn slot(self, material: &mut Material) -> &mut Option<i64> {
+        match self {
+            MaterialFileKind::Template => &mut material.template_file,
+            MaterialFileKind::Sample => &mut material.sample_file,
+        }
+    }
+}
+
+/// One of a material's files as the editor lists it.
+pub struct FileSlot {
+    pub kind: &'static str,
+    pub label: &'static str,
+    /// Where the stored file is downloaded, if there is one.
+    pub href: Option<String>,
+}
+
+/// A stored material with its two files, and the problem of its last upload.
+pub struct MaterialFiles {
+    pub index: usize,
+    pub name: String,
+    pub slots: Vec<FileSlot>,
+    pub error: Option<String>,
+}
+
+/// The materials of a stored item with their files.
+fn material_files(item: &ServiceItem) -> Vec<MaterialFiles> {
+    let href = |file: Option<i64>| file.map(|f| format!("/items/{}/files/{f}", item.id));
+    item.guide
+        .materials
+        .iter()
+        .enumerate()
+        .map(|(index, m)| MaterialFiles {
+            index,
+            name: m.name.clone(),
+            slots: MaterialFileKind::ALL
+                .into_iter()
+                .map(|kind| FileSlot {
+                    kind: kind.key(),
+                    label: kind.label(),
+                    href: href(kind.file_of(m)),
+                })
+                .collect(),
+            error: None,
+        })
+        .collect()
+}
+
+/// What a material's file form sends: the item's version and the material's
+/// name as the page showed them, which file, and the upload (absent when
+/// the file is removed).
+#[derive(Debug, Default)]
+struct MaterialFileForm {
+    version: String,
+    material: String,
+    kind: String,
+    remove: bool,
+    /// The file's name and bytes, not yet checked.
+    upload: Option<(String, Vec<u8>)>,
+}
+
+async fn read_material_file(mut multipart: Multipart) -> Result<MaterialFileForm, ApiError> {
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        ApiError::invalid(
+            "file",
+            format!("上传内容读取失败（可能超过大小上限）：{}", e.body_text()),
+        )
+    };
+    let mut form = MaterialFileForm::default();
+    while let Some(field) = multipart.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(broken)?;
+            // A file input left empty sends a part with no name and no bytes.
+            if !(file_name.is_empty() && bytes.is_empty()) {
+                form.upload = Some((file_name, bytes.to_vec()));
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(broken)?;
+        match name.as_str() {
+            "version" => form.version = text,
+            "material" => form.material = text,
+            "kind" => form.kind = text,
+            "action" => form.remove = text == "remove",
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+/// Uploads, replaces or removes a material's blank form or filled sample of
+/// a stored item. The file is checked by content as any upload; a refused
+/// one changes nothing and the editor names the material and the problem.
+pub async fn material_file(
+    _: SameOrigin,
+    State(state): State<AppState>,
+    PageUser(member): PageUser,
+    Path((id, index)): Path<(String, String)>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    if let Err(e) = allow(&member, &[Role::Admin]) {
+        return fail(&state, &member, &e);
+    }
+    let loaded = match page_id(&id, "未找到该事项") {
+        Ok(id) => item_and_department(&state, id).await,
+        Err(e) => Err(e),
+    };
+    let (item, department) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(&state, &member, &e),
+    };
+    let sent = match multipart {
+        Ok(multipart) => read_material_file(multipart).await,
+        Err(e) => Err(ApiError::invalid(
+            "file",
+            format!("上传内容格式错误：{}", e.body_text()),
+        )),
+    };
+    let context = FormContext {
+        item: Some(&item),
+        department: Some(&department),
+        departments: Vec::new(),
+    };
+    let refuse = |index: Option<usize>, error: ApiError| {
+        let form = GuideInput::of(&item.guide, item.department_id, item.version);
+        let notice = Some(error.message.clone());
+        let mut page = item_form_page(&state, &member, &context, form, Vec::new(), notice, None);
+        if let Some(row) = index.and_then(|i| page.files.get_mut(i)) {
+            row.error = Some(error.message);
+        }
+        render(error.status, &page)
+    };
+    let sent = match sent {
+        Ok(sent) => sent,
+        Err(e) => return refuse(None, e),
+    };
+    // The material the page showed, in the list as it stands now.
+    let index = index.trim().parse::<usize>().ok().filter(|&i| {
+        item.guide
+            .materials
+            .get(i)
+            .is_some_and(|m| m.name == sent.material.trim())
+    });
+    let Some(index) = index else {
+        let message = "申请材料列表已被他人修改，请查看当前列表后重新上传";
+        return refuse(
+            None,
+            ApiError::new(StatusCode::CONFLICT, "version_conflict", message),
+        );
+    };
+    let material = item.guide.materials[index].name.clone();
+    let Some(kind) = MaterialFileKind::parse(&sent.kind) else {
+        let e = ApiError::invalid(
+            "kind",
+            format!("申请材料“{material}”：请选择空白表格或填写样例"),
+        );
+        return refuse(Some(index), e);
+    };
+    if sent.version.trim() != item.version.to_string() {
+        let message = "本事项已被他人修改，请查看当前内容后重新上传";
+        return refuse(
+            None,
+            ApiError::new(StatusCode::CONFLICT, "version_conflict", message),
+        );
+    }
+    let file = match (sent.remove, sent.upload) {
+        (true, _) => None,
+        (false, None) => {
+            let message = format!("申请材料“{material}”的{}：请选择要上传的文件", kind.label());
+            return refuse(Some(index), ApiError::invalid("file", message));
+        }
+        (false, Some((name, bytes))) => {
+            match check_file("file", &name, bytes, state.settings.max_upload_bytes) {
+                Ok(file) => Some(file),
+                Err(mut e) => {
+                    e.message = format!(
+                        "申请材料“{material}”的{}未上传：{}",
+                        kind.label(),
+                        e.message
+                    );
+                    return refuse(Some(index), e);
+                }
+            }
+        }
+    };
+    let stored = match file {
+        Some(file) => match state.store.store_file(file, state.now()).await {
+            Ok(info) => Some(info.id),
+            Err(e) => return refuse(Some(index), e.into()),
+        },
+        None => None,
+    };
+    let mut guide = item.guide.clone();
+    *kind.slot(&mut guide.materials[index]) = stored;
+    match state
+        .store
+        .update_guide(
+            StaffUser(member.clone()).scope(),
+            item.id,
+            Some(item.version),
+            guide,
+            state.now(),
+        )
+        .await
+    {
+        Ok(saved) => {
+            let done = if stored.is_some() {
+                "file"
+            } else {
+                "file_removed"
+            };
+            see_other(&format!(
+                "/admin/items/{}/edit?done={done}#files-{index}",
+                saved.id
+            ))
+        }
+        Err(e) => refuse(Some(index), e.into()),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
