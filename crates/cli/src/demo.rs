@@ -1399,11 +1399,10 @@ enum Stage {
     /// Accepted weeks ago and still with the handler, past its promised
     /// limit: the supervision has carded it.
     Late,
-    /// Never answered by the window within five working days: it counts as
-    /// accepted (art. 32), and the supervision cards the silence.
+    /// Never answered by the window within five working days: the
+    /// supervision tick accepts it as of receipt (art. 32) and cards the
+    /// silence.
     Unanswered,
-    /// Accepted after the five working days: deemed accepted from receipt.
-    DeemedAccepted,
 }
 
 /// The stories staged among `case_count` cases: every stage once per 200
@@ -1412,7 +1411,7 @@ fn stages(case_count: usize) -> Vec<Stage> {
     let all: Vec<Stage> = CaseState::ALL
         .iter()
         .map(|s| Stage::In(*s))
-        .chain([Stage::Late, Stage::Unanswered, Stage::DeemedAccepted])
+        .chain([Stage::Late, Stage::Unanswered])
         .collect();
     let rounds = (case_count / 200).max(1);
     (0..rounds)
@@ -1431,7 +1430,7 @@ const TERMINATIONS: [&str; 3] = [
     "申请人经营主体已注销，申请事项无法继续办理",
     "申请事项所依据的规划已依法调整，不再具备办理条件",
 ];
-const PROCEDURES: [(SpecialProcedure, &str); 5] = [
+const PROCEDURES: [(SpecialProcedure, &str); 6] = [
     (
         SpecialProcedure::ExpertReview,
         "需组织专家对技术方案进行评审",
@@ -1449,6 +1448,10 @@ const PROCEDURES: [(SpecialProcedure, &str); 5] = [
         "需委托有资质的检验检测机构出具检测报告",
     ),
     (SpecialProcedure::Quarantine, "需由动物卫生监督机构实施检疫"),
+    (
+        SpecialProcedure::Appraisal,
+        "需委托有资质的鉴定机构对房屋安全状况进行鉴定",
+    ),
 ];
 
 /// A story that ends as `stage` says, recent to `today` (nothing of it
@@ -1501,7 +1504,6 @@ fn stage_case(
         Stage::In(_) => rng.random_range(8..=14),
         Stage::Late => g.promised_limit.amount + rng.random_range(3..=10),
         Stage::Unanswered => rng.random_range(6..=9),
-        Stage::DeemedAccepted => rng.random_range(8..=12),
     };
     let day = working_days_before(today, ago);
     let submitted = at_time(day, rng.random_range(8..17), rng.random_range(0..60));
@@ -1566,12 +1568,6 @@ fn stage_case(
                     reason: "申请人已另行办理，主动撤回申请".into(),
                 }),
             ));
-        }
-        Stage::DeemedAccepted => {
-            // The window answers only after its five working days.
-            let day = working_days_before(today, rng.random_range(1..=2));
-            t = at_time(day, rng.random_range(8..17), rng.random_range(0..60));
-            events.push((t, Some(accept)));
         }
         Stage::Late => {
             t = later(rng, t, 0..1);

@@ -41,6 +41,12 @@ fn build_demo(db: &Path) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    // Every action the demo planned fits the lifecycle and its rules.
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !report.contains("未能执行"),
+        "a planned action was refused: {report}"
+    );
 }
 
 async fn open(db: &Path) -> Store {
