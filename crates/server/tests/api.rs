@@ -618,6 +618,60 @@ async fn uploaded_materials_are_checked_by_content_and_size_and_a_refused_file_f
         "no case for a refused upload"
     );
 
+    // An applicant's material cannot be published as a guide's form, nor
+    // can a file that does not exist; a file uploaded for the catalog can.
+    let admin = app.token(&app.people.admin).await;
+    let (_, item) = app
+        .get(None, &format!("/api/v1/items/{}", app.item.id))
+        .await;
+    let path = format!("/api/v1/items/{}", app.item.id);
+    for (file, why) in [
+        (materials[0]["file_id"].clone(), "办件材料"),
+        (json!(987_654), "不存在"),
+    ] {
+        let mut guide = item["guide"].clone();
+        guide["materials"][1]["sample_file"] = file;
+        let (status, body) = app
+            .put(
+                &admin,
+                &path,
+                &json!({"guide": guide, "version": item["version"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(error_field(&body), "guide.materials[1].sample_file");
+        assert!(error_message(&body).contains(why), "{body}");
+    }
+    let form = Form::new().part(
+        "file",
+        Part::bytes(PDF.to_vec())
+            .file_name("申请书样例.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let (status, uploaded) = json_of(
+        app.client
+            .post(app.url("/api/v1/files"))
+            .bearer_auth(&admin)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{uploaded}");
+    let mut guide = item["guide"].clone();
+    guide["materials"][1]["sample_file"] = uploaded["id"].clone();
+    let (status, body) = app
+        .put(
+            &admin,
+            &path,
+            &json!({"guide": guide, "version": item["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["guide"]["materials"][1]["sample_file"], uploaded["id"]);
+
     // Another department does not get the file either.
     let other = app.token(&app.people.other_clerk).await;
     let (status, _) = app

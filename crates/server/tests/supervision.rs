@@ -522,6 +522,40 @@ async fn the_department_answers_a_card_the_supervisor_concludes_it_a_revoked_one
     assert_eq!(event["actor_name"], "刘洋");
     assert_eq!(event["text"], "申请人补充材料需外省核验，已于次日办结");
     assert_eq!(event["attachments"], json!([file_id]));
+    // The attachment is the card's: not public, not another department's,
+    // and not to be published as a guide's form.
+    let path = format!("/api/v1/files/{file_id}");
+    assert_eq!(app.get(None, &path).await.0, StatusCode::UNAUTHORIZED);
+    let other = app.token(&app.people.other_clerk).await;
+    assert_eq!(app.get(Some(&other), &path).await.0, StatusCode::NOT_FOUND);
+    for token in [&sup, &approver] {
+        let response = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.bytes().await.unwrap().as_ref(), PDF);
+    }
+    let (_, item) = app
+        .get(None, &format!("/api/v1/items/{}", app.item.id))
+        .await;
+    let mut guide = item["guide"].clone();
+    guide["materials"][0]["template_file"] = json!(file_id);
+    let (status, refused) = app
+        .put(
+            &admin,
+            &format!("/api/v1/items/{}", app.item.id),
+            &json!({"guide": guide, "version": item["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(
+        refused["error"]["field"], "guide.materials[0].template_file",
+        "{refused}"
+    );
     // Once is enough.
     let refused = act_on_card(
         &app,

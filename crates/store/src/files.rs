@@ -79,6 +79,23 @@ impl Store {
 }
 
 impl Store {
+    /// The card whose answer (an explanation, rectification report or
+    /// appeal) a file is attached to, if any.
+    pub async fn card_of_file(&self, file_id: i64) -> Result<Option<i64>, StoreError> {
+        // `attachments` is a JSON array of ids, written without spaces.
+        let row = sqlx::query(
+            "SELECT card_id FROM card_events WHERE attachments = $1 OR attachments LIKE $2 \
+             OR attachments LIKE $3 OR attachments LIKE $4 ORDER BY id LIMIT 1",
+        )
+        .bind(format!("[{file_id}]"))
+        .bind(format!("[{file_id},%"))
+        .bind(format!("%,{file_id}]"))
+        .bind(format!("%,{file_id},%"))
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| r.try_get("card_id")).transpose()?)
+    }
+
     /// The case a file was handed in with, if it is a case material.
     pub async fn case_of_file(&self, file_id: i64) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query("SELECT case_id FROM case_materials WHERE file_id = $1")

@@ -256,6 +256,7 @@ pub async fn create_item(
     Json(request): Json<CreateItemRequest>,
 ) -> ApiResult<Response> {
     user.require(Role::Admin)?;
+    check_guide_files(&state, &request.guide, None).await?;
     let item = state
         .store
         .create_item(
@@ -267,6 +268,52 @@ pub async fn create_item(
         .await?;
     state.search.catalog_changed(&state.store);
     Ok((StatusCode::CREATED, axum::Json(ItemDetail::of(&item))).into_response())
+}
+
+/// Refuses a guide naming a file the catalog may not publish: one that does
+/// not exist, a material handed in with a case, or an attachment to a card's
+/// answer (the guide's files are public). Files the stored guide already
+/// names are kept as they are.
+async fn check_guide_files(
+    state: &AppState,
+    guide: &Guide,
+    stored: Option<&Guide>,
+) -> ApiResult<()> {
+    let known: std::collections::HashSet<i64> = stored
+        .into_iter()
+        .flat_map(|g| &g.materials)
+        .flat_map(|m| [m.template_file, m.sample_file])
+        .flatten()
+        .collect();
+    for (i, material) in guide.materials.iter().enumerate() {
+        for (field, label, file) in [
+            ("template_file", "空白表格", material.template_file),
+            ("sample_file", "填写样例", material.sample_file),
+        ] {
+            let Some(file) = file.filter(|f| !known.contains(f)) else {
+                continue;
+            };
+            let refuse = |why: &str| {
+                ApiError::invalid(
+                    format!("guide.materials[{i}].{field}"),
+                    format!("申请材料“{}”的{label}（文件{file}）{why}", material.name),
+                )
+            };
+            match state.store.file(file).await {
+                Ok(_) => {}
+                Err(onewindow_store::StoreError::NotFound { .. }) => {
+                    return Err(refuse("不存在，请先通过 /api/v1/files 上传"));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            if state.store.case_of_file(file).await?.is_some()
+                || state.store.card_of_file(file).await?.is_some()
+            {
+                return Err(refuse("是办件材料或督办件附件，不能在办事指南中公开"));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -286,6 +333,8 @@ pub async fn update_item(
     Json(request): Json<UpdateItemRequest>,
 ) -> ApiResult<axum::Json<ItemDetail>> {
     user.require(Role::Admin)?;
+    let stored = state.store.item(id).await?;
+    check_guide_files(&state, &request.guide, Some(&stored.guide)).await?;
     let item = state
         .store
         .update_guide(

@@ -847,10 +847,14 @@ pub async fn download_file(
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     // A material handed in with a case is shown only to staff who may see the
-    // case; other files (guide templates and samples) are public.
+    // case, an attachment to a card's answer only to those who may see the
+    // card; other files (guide templates and samples) are public.
     if let Some(case_id) = state.store.case_of_file(id).await? {
         let user = user.0.map(StaffUser).ok_or_else(ApiError::unauthorized)?;
         visible_case(&state, &user, case_id).await?;
+    } else if let Some(card_id) = state.store.card_of_file(id).await? {
+        let user = user.0.map(StaffUser).ok_or_else(ApiError::unauthorized)?;
+        crate::api::supervision::visible_card(&state, &user, card_id).await?;
     }
     let (info, bytes) = state.store.file(id).await?;
     let disposition = format!(
