@@ -689,9 +689,11 @@ pub async fn build_for(
         department_names.insert(department.id, department.name.clone());
         store
             .create_window(
+                actor.clone(),
                 department.id,
                 format!("{}窗口", short_name(&d.name)),
                 d.window.clone(),
+                setup_at,
             )
             .await?;
         // Posts and their B: the county departments have a pair for the window,

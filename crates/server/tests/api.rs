@@ -578,6 +578,7 @@ async fn uploaded_materials_are_checked_by_content_and_size_and_a_refused_file_f
         .await
         .unwrap();
     assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.headers()["x-content-type-options"], "nosniff");
     assert_eq!(file.bytes().await.unwrap().as_ref(), PDF);
 
     let before = app.case_count().await;

@@ -240,11 +240,14 @@ impl Store {
         department_from(&row)
     }
 
+    /// Opens a window (counter) of a department, audited.
     pub async fn create_window(
         &self,
+        actor: String,
         department_id: i64,
         name: String,
         location: String,
+        now: Timestamp,
     ) -> Result<i64, StoreError> {
         self.write(move |conn| {
             Box::pin(async move {
@@ -255,7 +258,25 @@ impl Store {
                     .fetch_one(&mut *conn)
                     .await
                     .map_err(|e| input_error(e, None, Some(("department_id", "部门不存在"))))?;
-                Ok(row.try_get("id")?)
+                let id: i64 = row.try_get("id")?;
+                let detail = serde_json::json!({
+                    "department_id": department_id,
+                    "name": name,
+                    "location": location,
+                });
+                audit::append(
+                    conn,
+                    now,
+                    Entry {
+                        actor: &actor,
+                        action: "create_window",
+                        object_kind: "window",
+                        object_id: &id.to_string(),
+                        detail: &detail,
+                    },
+                )
+                .await?;
+                Ok(id)
             })
         })
         .await

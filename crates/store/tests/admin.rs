@@ -83,9 +83,10 @@ async fn a_window_is_renamed_and_moved() {
     for_each_backend(|store| async move {
         let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
         let id = store
-            .create_window(market.id, "A01".into(), "一楼A区".into())
+            .create_window(admin(), market.id, "A01".into(), "一楼A区".into(), now())
             .await
             .unwrap();
+        assert_eq!(last_audit(&store).await.0, "create_window");
         store
             .update_window(admin(), id, " A01综合窗口 ".into(), "一楼B区".into(), now())
             .await

@@ -401,11 +401,11 @@ async fn references_to_a_missing_department_name_the_field() {
             .await;
         assert_eq!(field_of(&township.unwrap_err()), Some("parent_id"));
         let window = store
-            .create_window(missing, "1号窗口".into(), "一楼".into())
+            .create_window(admin(), missing, "1号窗口".into(), "一楼".into(), now())
             .await;
         assert_eq!(field_of(&window.unwrap_err()), Some("department_id"));
         let window = store
-            .create_window(market.id, "1号窗口".into(), "一楼".into())
+            .create_window(admin(), market.id, "1号窗口".into(), "一楼".into(), now())
             .await
             .unwrap();
         assert!(window > 0);
@@ -508,7 +508,13 @@ async fn a_window_is_read_back_by_its_id() {
     for_each_backend(|store| async move {
         let market = department(&store, "HSSJ", "衡山县市场监督管理局").await;
         let id = store
-            .create_window(market.id, "A01综合窗口".into(), "一楼A区".into())
+            .create_window(
+                admin(),
+                market.id,
+                "A01综合窗口".into(),
+                "一楼A区".into(),
+                now(),
+            )
             .await
             .unwrap();
         let window = store.window(id).await.unwrap();

@@ -192,9 +192,11 @@ pub async fn create_window(
     let id = state
         .store
         .create_window(
+            user.scope(),
             request.department_id,
             name.clone(),
             request.location.clone(),
+            state.now(),
         )
         .await?;
     Ok((

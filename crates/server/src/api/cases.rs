@@ -865,6 +865,9 @@ pub async fn download_file(
         [
             (header::CONTENT_TYPE, info.content_type),
             (header::CONTENT_DISPOSITION, disposition),
+            // The type was checked from the content at upload: the browser
+            // must not guess another.
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
         ],
         bytes,
     )

@@ -2419,7 +2419,13 @@ pub async fn create_window(
         }
         state
             .store
-            .create_window(id, name, value(&pairs, "location").trim().to_string())
+            .create_window(
+                StaffUser(member.clone()).scope(),
+                id,
+                name,
+                value(&pairs, "location").trim().to_string(),
+                state.now(),
+            )
             .await?;
         Ok("window")
     }
