@@ -826,7 +826,7 @@ async fn the_case_page_explains_a_deadline_across_national_day_and_records_a_clo
         .nth(1)
         .and_then(|rest| rest.split("</details>").next())
         .unwrap_or_else(|| panic!("the promised deadline explained: {page}"));
-    assert!(promised.starts_with("2026-10-12"), "{promised}");
+    assert!(promised.starts_with("2026年10月12日"), "{promised}");
     assert!(
         promised.contains("国庆节"),
         "the holiday crossed: {promised}"
@@ -864,7 +864,7 @@ async fn the_case_page_explains_a_deadline_across_national_day_and_records_a_clo
         .split("<li>")
         .find(|line| line.contains("承诺办结时限"))
         .unwrap_or_else(|| panic!("the promised deadline's change: {records}"));
-    assert!(line.contains("2026-10-12 → 2026-10-13"), "{line}");
+    assert!(line.contains("2026年10月12日 → 2026年10月13日"), "{line}");
     assert!(
         line.contains("2026-10-09") && line.contains("台风红色预警，全县停止办公"),
         "the day and why: {line}"
@@ -874,7 +874,7 @@ async fn the_case_page_explains_a_deadline_across_national_day_and_records_a_clo
         .nth(1)
         .and_then(|rest| rest.split("</details>").next())
         .expect("the promised deadline explained");
-    assert!(promised.starts_with("2026-10-13"), "{promised}");
+    assert!(promised.starts_with("2026年10月13日"), "{promised}");
     assert!(
         promised.contains("台风红色预警，全县停止办公"),
         "the override applied is explained: {promised}"
@@ -893,7 +893,7 @@ async fn the_case_page_marks_a_deadline_counted_in_an_unpublished_year_as_provis
         .nth(1)
         .and_then(|rest| rest.split("</details>").next())
         .unwrap_or_else(|| panic!("the promised deadline explained: {page}"));
-    assert!(promised.starts_with("2150-03-"), "{promised}");
+    assert!(promised.starts_with("2150年3月"), "{promised}");
     assert!(promised.contains("临时结果"), "{promised}");
     assert!(
         promised.contains("2150年") && promised.contains("尚未发布"),

@@ -1167,7 +1167,15 @@ async fn case_page_view(
         None => None,
     };
     let notice = default_rights_notice(&department.name, &government_name(state));
-    let view = case_view(state, case.clone()).await?;
+    let mut view = case_view(state, case.clone()).await?;
+    // Dates as people read them (2026年12月1日), as on the rest of the page.
+    for d in &mut view.deadlines {
+        d.due = date_string_text(&d.due);
+    }
+    for c in &mut view.deadline_changes {
+        c.old_due = date_string_text(&c.old_due);
+        c.new_due = date_string_text(&c.new_due);
+    }
     let f = &case.facts;
     let today = civil_date(state.now());
 
