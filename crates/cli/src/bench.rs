@@ -422,28 +422,31 @@ async fn lifecycle(
     let raw_lifecycles = raw_tx / TRANSITIONS as f64;
     let store_lifecycles = n as f64 / store_elapsed.as_secs_f64();
     let ratio = store_lifecycles / raw_lifecycles;
-    println!(
+    outln!(
         "onewindow bench lifecycle — {n} lifecycles × {TRANSITIONS} durable transactions, SQLite WAL synchronous=FULL"
-    );
-    println!(
+    )?;
+    outln!(
         "{:<44} {:>10} {:>14} {:>14}",
-        "run", "seconds", "transactions/s", "lifecycles/s"
-    );
-    println!(
+        "run",
+        "seconds",
+        "transactions/s",
+        "lifecycles/s"
+    )?;
+    outln!(
         "{:<44} {:>10.2} {:>14.0} {:>14.0}",
         "raw SQLite, bare INSERT/UPDATE, one by one",
         raw_elapsed.as_secs_f64(),
         raw_tx,
         raw_lifecycles
-    );
-    println!(
+    )?;
+    outln!(
         "{:<44} {:>10.2} {:>14.0} {:>14.0}",
         format!("store, {concurrency} lifecycles in flight"),
         store_elapsed.as_secs_f64(),
         store_lifecycles * TRANSITIONS as f64,
         store_lifecycles
-    );
-    println!("store / raw: {:.2}×", ratio);
+    )?;
+    outln!("store / raw: {:.2}×", ratio)?;
     let mut figures = serde_json::json!({
         "bench": "lifecycle",
         "n": n,
@@ -458,7 +461,7 @@ async fn lifecycle(
     if http {
         let (seconds, p50, p99) = http_lifecycles(dir.path(), http_n, concurrency).await?;
         let rate = http_n as f64 / seconds;
-        println!(
+        outln!(
             "{:<44} {:>10.2} {:>14.0} {:>14.0}   (request p50 {:.1} ms, p99 {:.1} ms)",
             format!("HTTP, {concurrency} clients, {http_n} lifecycles"),
             seconds,
@@ -466,7 +469,7 @@ async fn lifecycle(
             rate,
             p50,
             p99
-        );
+        )?;
         figures["http_n"] = http_n.into();
         figures["http_seconds"] = seconds.into();
         figures["http_lifecycles_per_second"] = rate.into();
@@ -474,7 +477,7 @@ async fn lifecycle(
         figures["http_p99_ms"] = p99.into();
     }
     if json {
-        println!("{figures}");
+        outln!("{figures}")?;
     }
     Ok(())
 }

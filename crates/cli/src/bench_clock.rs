@@ -41,33 +41,36 @@ pub fn calendar(calls: usize, json: bool) -> anyhow::Result<()> {
     black_box(sink);
     let indexed_rate = calls as f64 / indexed.as_secs_f64();
     let loop_rate = loop_calls as f64 / looped.as_secs_f64();
-    println!("onewindow bench calendar — add_working_days(start, 0..60), one thread");
-    println!(
+    outln!("onewindow bench calendar — add_working_days(start, 0..60), one thread")?;
+    outln!(
         "{:<40} {:>12} {:>10} {:>16}",
-        "method", "calls", "seconds", "calls/s"
-    );
-    println!(
+        "method",
+        "calls",
+        "seconds",
+        "calls/s"
+    )?;
+    outln!(
         "{:<40} {:>12} {:>10.3} {:>16.0}",
         "working-day index (ChinaCalendar)",
         calls,
         indexed.as_secs_f64(),
         indexed_rate
-    );
-    println!(
+    )?;
+    outln!(
         "{:<40} {:>12} {:>10.3} {:>16.0}",
         "day-by-day loop (for comparison)",
         loop_calls,
         looped.as_secs_f64(),
         loop_rate
-    );
+    )?;
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({
                 "bench": "calendar", "calls": calls, "seconds": indexed.as_secs_f64(),
                 "calls_per_second": indexed_rate, "loop_calls_per_second": loop_rate,
             })
-        );
+        )?;
     }
     Ok(())
 }
@@ -149,14 +152,19 @@ async fn recompute_laid_out(deadlines: usize, layout: Layout, json: bool) -> any
         moved as usize == cases * 2,
         "expected every deadline to move, moved {moved}"
     );
-    println!(
+    outln!(
         "onewindow bench recompute — a closure day inside every open deadline, SQLite WAL synchronous=FULL"
-    );
-    println!(
+    )?;
+    outln!(
         "{:<12} {:<14} {:>14} {:>14} {:>18} {:>12}",
-        "layout", "deadlines", "examined", "moved", "schedules moved", "seconds"
-    );
-    println!(
+        "layout",
+        "deadlines",
+        "examined",
+        "moved",
+        "schedules moved",
+        "seconds"
+    )?;
+    outln!(
         "{:<12} {:<14} {:>14} {:>14} {:>18} {:>12.3}",
         layout.key(),
         cases * 2,
@@ -164,10 +172,10 @@ async fn recompute_laid_out(deadlines: usize, layout: Layout, json: bool) -> any
         moved,
         applied.recomputed.schedules_moved,
         elapsed.as_secs_f64(),
-    );
-    println!("(setup of {} cases: {:.1} s)", cases, setup.as_secs_f64());
+    )?;
+    outln!("(setup of {} cases: {:.1} s)", cases, setup.as_secs_f64())?;
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({
                 "bench": "recompute", "layout": layout.key(), "deadlines": cases * 2,
@@ -175,7 +183,7 @@ async fn recompute_laid_out(deadlines: usize, layout: Layout, json: bool) -> any
                 "schedules_moved": applied.recomputed.schedules_moved,
                 "seconds": elapsed.as_secs_f64(),
             })
-        );
+        )?;
     }
     Ok(())
 }

@@ -152,47 +152,48 @@ pub async fn supervise(
         Backend::Sqlite => "SQLite WAL synchronous=FULL",
         Backend::Postgres => "PostgreSQL",
     };
-    println!(
+    outln!(
         "onewindow bench supervise — {open_cases} open cases ({} open deadlines), {backend_name}",
         open_cases * 2
-    );
-    println!("{:<44} {:>12}", "measure", "value");
-    println!(
+    )?;
+    outln!("{:<44} {:>12}", "measure", "value")?;
+    outln!(
         "{:<44} {:>9.1} ms",
         "idle tick, median of 7",
         ms(idle[idle.len() / 2])
-    );
-    println!(
+    )?;
+    outln!(
         "{:<44} {:>9.1} ms",
         "idle tick, slowest of 7",
         ms(idle[idle.len() - 1])
-    );
-    println!(
+    )?;
+    outln!(
         "{:<44} {:>9.1} ms",
         format!("tick with {crossings} threshold crossings"),
         ms(crossing)
-    );
-    println!("{:<44} {:>12}", "  cards issued", report.issued_total());
-    println!("{:<44} {:>12}", "  in-app notices written", report.notices);
-    println!(
+    )?;
+    outln!("{:<44} {:>12}", "  cards issued", report.issued_total())?;
+    outln!("{:<44} {:>12}", "  in-app notices written", report.notices)?;
+    outln!(
         "{:<44} {:>12}",
-        "  outbox messages written", report.messages
-    );
-    println!(
+        "  outbox messages written",
+        report.messages
+    )?;
+    outln!(
         "{:<44} {:>9.1} ms",
         "the tick after it (nothing new)",
         ms(idle_after)
-    );
+    )?;
     match peak_rss {
-        Some(mib) => println!("{:<44} {:>9.0} MiB", "peak resident memory (VmHWM)", mib),
-        None => println!("{:<44} {:>12}", "peak resident memory", "n/a"),
+        Some(mib) => outln!("{:<44} {:>9.0} MiB", "peak resident memory (VmHWM)", mib)?,
+        None => outln!("{:<44} {:>12}", "peak resident memory", "n/a")?,
     }
-    println!(
+    outln!(
         "(setup of {open_cases} cases: {:.1} s)",
         setup.as_secs_f64()
-    );
+    )?;
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({
                 "bench": "supervise", "backend": backend_name, "open_cases": open_cases,
@@ -202,7 +203,7 @@ pub async fn supervise(
                 "cards": report.issued_total(), "notices": report.notices, "messages": report.messages,
                 "peak_rss_mib": peak_rss,
             })
-        );
+        )?;
     }
     Ok(())
 }

@@ -1,5 +1,15 @@
 //! The `onewindow` command: serve, demo, supervise, migrate, audit, catalog, calendar, bench.
 
+/// `println!` that returns the write's error instead of panicking: a reader
+/// that goes away (`onewindow bench … | head`) ends the command quietly
+/// (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
 mod bench;
 mod bench_clock;
 mod bench_supervise;
@@ -169,10 +179,12 @@ async fn adopt_calendar(store: &Store) -> anyhow::Result<()> {
         .context("cannot apply the shipped holiday data")?
         && done.moved > 0
     {
-        println!(
+        outln!(
             "节假日数据已更新：重新计算了{}个未到期期限，其中{}个期限的届满日有变化。",
-            done.examined, done.moved
-        );
+            done.examined,
+            done.moved
+        )
+        .ok();
     }
     Ok(())
 }
@@ -198,7 +210,7 @@ async fn serve(
         },
     );
     let address = listener.local_addr()?;
-    println!("onewindow 已启动：http://{address}/  （接口文档：http://{address}/api/docs）");
+    outln!("onewindow 已启动：http://{address}/  （接口文档：http://{address}/api/docs）").ok();
     onewindow_server::serve(listener, state)
         .await
         .context("server stopped")?;
@@ -226,11 +238,21 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(e) if is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether the output's reader went away.
+fn is_closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -273,7 +295,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .context("the supervision tick failed")?;
             let level = |key: &str| report.issued.get(key).copied().unwrap_or(0);
-            println!(
+            outln!(
                 "监察日 {}：检查期限{}个，发出预警{}个、黄牌{}张、红牌{}张；站内消息{}条，待发外部消息{}条。",
                 report.today.map(|d| d.to_string()).unwrap_or_default(),
                 report.examined,
@@ -282,7 +304,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 level("red"),
                 report.notices,
                 report.messages
-            );
+            )?;
             store.close().await;
         }
         Command::Demo {
@@ -316,7 +338,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .context("cannot migrate the database")?;
             let report = demo::build(&store, *seed, *cases).await?;
-            println!("{report}");
+            // The server goes on even when nobody reads the report.
+            outln!("{report}").ok();
             if *no_serve {
                 // Checkpoints the WAL into the file, so only the file remains.
                 store.close().await;
@@ -330,7 +353,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             open(&cli).await?;
-            println!("数据库已是最新结构：{}", cli.database_url);
+            outln!("数据库已是最新结构：{}", cli.database_url)?;
         }
         Command::Audit {
             command: AuditCommand::Verify,
@@ -338,10 +361,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cli).await?;
             match store.verify_audit().await? {
                 Verification::Intact { entries } => {
-                    println!("审计日志完整：共{entries}条记录，SM3哈希链校验通过。")
+                    outln!("审计日志完整：共{entries}条记录，SM3哈希链校验通过。")?
                 }
                 Verification::Broken { seq, reason } => {
-                    println!("审计日志校验失败：第{seq}条记录起哈希链断裂。{reason}");
+                    outln!("审计日志校验失败：第{seq}条记录起哈希链断裂。{reason}")?;
                     return Ok(ExitCode::from(1));
                 }
             }
@@ -355,7 +378,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 onewindow_server::xlsx::export(&items).context("cannot write the workbook")?;
             std::fs::write(output, bytes)
                 .with_context(|| format!("cannot write {}", output.display()))?;
-            println!("已导出{}个事项到 {}", items.len(), output.display());
+            outln!("已导出{}个事项到 {}", items.len(), output.display())?;
         }
         Command::Catalog {
             command: CatalogCommand::Import { input },
@@ -364,14 +387,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let bytes = match std::fs::read(input) {
                 Ok(bytes) => bytes,
                 Err(e) => {
-                    println!("无法读取文件 {}：{e}", input.display());
+                    outln!("无法读取文件 {}：{e}", input.display())?;
                     return Ok(ExitCode::from(2));
                 }
             };
             let rows = match onewindow_server::xlsx::import(&bytes) {
                 Ok(rows) => rows,
                 Err(e) => {
-                    println!("{e}");
+                    outln!("{e}")?;
                     return Ok(ExitCode::from(2));
                 }
             };
@@ -379,12 +402,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .import_items("cli".into(), rows, jiff::Timestamp::now())
                 .await
             {
-                Ok(s) => println!(
+                Ok(s) => outln!(
                     "导入完成：新增{}个，更新{}个，未变{}个。",
-                    s.created, s.updated, s.unchanged
-                ),
+                    s.created,
+                    s.updated,
+                    s.unchanged
+                )?,
                 Err(onewindow_store::StoreError::Domain(e)) => {
-                    println!("导入未执行（目录未作任何修改）：{}", e.message());
+                    outln!("导入未执行（目录未作任何修改）：{}", e.message())?;
                     return Ok(ExitCode::from(2));
                 }
                 Err(e) => return Err(e.into()),

@@ -68,3 +68,27 @@ fn bench_recompute_reports_every_deadline_moved_and_the_worst_case_shares_nothin
     assert!(positive(&shared, "schedules_moved") < 200.0, "{shared:?}");
     assert_eq!(positive(&worst, "schedules_moved"), 200.0, "{worst:?}");
 }
+
+/// A bench whose reader has gone (`onewindow bench … | head -0`) ends
+/// quietly with success instead of a panic on the closed pipe.
+#[test]
+fn a_bench_whose_reader_has_gone_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    // A pipe whose reading end is closed before the bench starts: its first
+    // line already meets the closed pipe.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_remove("ONEWINDOW_DATABASE_URL")
+        .args(["bench", "calendar", "--calls", "1000"])
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the onewindow binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

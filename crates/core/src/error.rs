@@ -44,6 +44,10 @@ pub enum DomainError {
     SecondAppeal,
     #[error("invalid input: {0}")]
     Invalid(FieldError),
+    /// Several fields at once (a whole form or guide checked together); never
+    /// empty.
+    #[error("invalid input: {} problems", .0.len())]
+    InvalidFields(Vec<FieldError>),
 }
 
 impl DomainError {
@@ -58,7 +62,7 @@ impl DomainError {
             DomainError::NotAssignee => "not_assignee",
             DomainError::CardRefused { .. } => "card_transition_refused",
             DomainError::SecondAppeal => "second_appeal_refused",
-            DomainError::Invalid(_) => "invalid_input",
+            DomainError::Invalid(_) | DomainError::InvalidFields(_) => "invalid_input",
         }
     }
 
@@ -93,19 +97,40 @@ impl DomainError {
             }
             DomainError::SecondAppeal => "同一张牌只能申诉一次，本部门已申诉过".into(),
             DomainError::Invalid(e) => e.message.clone(),
+            DomainError::InvalidFields(errors) => errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
         }
     }
 
-    /// The input field the error is about, if any.
+    /// The input field the error is about (the first, when there are
+    /// several), if any.
     pub fn field(&self) -> Option<&str> {
+        self.problems().first().map(|e| e.field.as_str())
+    }
+
+    /// Every field problem the error reports, in the order found.
+    pub fn problems(&self) -> &[FieldError] {
         match self {
-            DomainError::Invalid(e) => Some(&e.field),
-            _ => None,
+            DomainError::Invalid(e) => std::slice::from_ref(e),
+            DomainError::InvalidFields(errors) => errors,
+            _ => &[],
         }
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         DomainError::Invalid(FieldError::new(field, message))
+    }
+
+    /// The problems of a whole form or guide, reported together (`errors`
+    /// comes from a validation that failed, so it is not empty).
+    pub fn invalid_fields(mut errors: Vec<FieldError>) -> Self {
+        match errors.len() {
+            1 => DomainError::Invalid(errors.remove(0)),
+            _ => DomainError::InvalidFields(errors),
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Every field problem, when the whole input was checked at once.
+    pub problems: Vec<Problem>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -36,6 +38,17 @@ pub struct ErrorDetail {
     /// The input field concerned, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `invalid_input` from a check of a whole form or guide: every
+    /// field problem found (the first is also `field` and leads `message`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+}
+
+/// One field of the input and what is wrong with it, in Chinese.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
 }
 
 impl ApiError {
@@ -45,6 +58,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            problems: Vec::new(),
         }
     }
 
@@ -108,6 +122,7 @@ impl ApiError {
                 code: self.code.to_string(),
                 message: self.message.clone(),
                 field: self.field.clone(),
+                problems: self.problems.clone(),
             },
         }
     }
@@ -116,7 +131,9 @@ impl ApiError {
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         let status = match &e {
-            DomainError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            DomainError::Invalid(_) | DomainError::InvalidFields(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             DomainError::RoleRequired { .. } | DomainError::NotAssignee => StatusCode::FORBIDDEN,
             DomainError::TransitionRefused { .. }
             | DomainError::SecondSupplement
@@ -130,6 +147,16 @@ impl From<DomainError> for ApiError {
             code: e.code(),
             message: e.message(),
             field: e.field().map(str::to_string),
+            problems: match &e {
+                DomainError::InvalidFields(errors) => errors
+                    .iter()
+                    .map(|e| Problem {
+                        field: e.field.clone(),
+                        message: e.message.clone(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
         }
     }
 }

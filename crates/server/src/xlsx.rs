@@ -4,11 +4,10 @@
 //! applied. An import with any bad cell is refused whole, each problem named
 //! by sheet, row and column.
 //!
-//! A workbook exported before the form-field sheet existed still imports, and
-//! its items then have no form fields: an import replaces each item's whole
-//! guide (`Store::import_items`), so keeping the fields already in the
-//! database would need the store to merge them inside its write job. Every
-//! export carries the sheet, so export → edit → import keeps them.
+//! A workbook exported before the form-field sheet existed still imports: its
+//! items already in the catalog keep their form fields (`ImportRow::
+//! keep_form_fields`, merged by the store inside its write job), new ones
+//! have none.
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -483,8 +482,8 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
     let materials = sheet(MATERIALS)?;
     let fees = sheet(FEES)?;
     let steps = sheet(STEPS)?;
-    // Optional: a workbook exported before the sheet existed has none, and its
-    // items then have no form fields (see the module comment).
+    // Optional: a workbook exported before the sheet existed has none, and
+    // its items keep the fields they have (see the module comment).
     let form_fields =
         if workbook.sheet_names().iter().any(|n| n == FORM_FIELDS) {
             Some(workbook.worksheet_range(FORM_FIELDS).map_err(|e| {
@@ -741,6 +740,7 @@ pub fn import(bytes: &[u8]) -> Result<Vec<ImportRow>, ImportError> {
             department_code: reader.text(cells, 0),
             status,
             guide,
+            keep_form_fields: form_fields.is_none(),
         });
     }
     // List rows whose item code is not on the item sheet, by their own row.

@@ -1423,4 +1423,27 @@ async fn staff_and_items_of_a_missing_department_are_refused_naming_the_field() 
     let (status, error) = app.post(Some(&admin), "/api/v1/items", &item, None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["error"]["field"], "department_id");
+
+    // A guide with several gaps is refused naming every one of them.
+    guide["name"] = json!(" ");
+    guide["location"] = json!("");
+    guide["visits"] = json!(3);
+    let item = json!({ "department_id": app.item.department_id, "guide": guide });
+    let (status, error) = app.post(Some(&admin), "/api/v1/items", &item, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let fields: Vec<&str> = error["error"]["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "location", "visits"], "{error}");
+    assert_eq!(error["error"]["field"], "name");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("到办事现场次数只能是0、1或2次"),
+        "{error}"
+    );
 }

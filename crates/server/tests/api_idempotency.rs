@@ -126,7 +126,26 @@ async fn a_repeated_case_registration_takes_effect_once() {
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
     assert_eq!(second.body["id"], first.body["id"]);
     assert_eq!(second.body["number"], first.body["number"]);
+    assert!(!first.replayed());
+    assert!(second.replayed(), "{:?}", second.headers);
     assert_eq!(app.case_count().await, 1);
+
+    // Accepting it, repeated with one key: one acceptance, the repeat marked.
+    let accept = json!({"action": "accept", "opinion": "材料齐全，予以受理"});
+    let path = format!("/api/v1/cases/{}/actions", first.body["id"]);
+    let accepted = post(&app, &clerk, &path, &accept, "accept-0001").await;
+    let again = post(&app, &clerk, &path, &accept, "accept-0001").await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert!(!accepted.replayed());
+    assert!(again.replayed(), "{:?}", again.headers);
+    assert_eq!(again.body["version"], accepted.body["version"]);
+    let events = again.body["events"].as_array().expect("events");
+    assert_eq!(
+        events.iter().filter(|e| e["action"] == "accept").count(),
+        1,
+        "{events:?}"
+    );
 
     let mut other = body.clone();
     other["applicant"]["name"] = json!("李四");
@@ -267,6 +286,14 @@ async fn concurrent_repeats_with_one_key_take_effect_once() {
         .collect();
     assert!(!numbers.is_empty());
     assert!(numbers.iter().all(|n| *n == numbers[0]), "{numbers:?}");
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|a| a.status == StatusCode::CREATED && !a.replayed())
+            .count(),
+        1,
+        "one answer is the first, the others are marked as replays"
+    );
     for answer in answers.iter().filter(|a| a.status != StatusCode::CREATED) {
         assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
         assert_eq!(answer.code(), "idempotency_key_in_progress");

@@ -475,4 +475,36 @@ async fn the_application_form_asks_for_the_items_own_fields() {
     let (status, error) = app.post(None, "/api/v1/applications", &body, None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["error"]["field"], "form.shop_address");
+
+    // Every problem of the form at once, as the page shows them.
+    body["form"] = json!({ "main_format": "小卖部", "area": "一百" });
+    let (status, error) = app.post(None, "/api/v1/applications", &body, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["code"], "invalid_input", "{error}");
+    assert_eq!(error["error"]["field"], "form.shop_address", "{error}");
+    let problems: Vec<(&str, &str)> = error["error"]["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| (p["field"].as_str().unwrap(), p["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("form.shop_address", "请填写经营场所地址"),
+            ("form.main_format", "主体业态须从所列选项中选择"),
+            ("form.area", "经营面积（平方米）须填写数字"),
+        ],
+        "{error}"
+    );
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("请填写经营场所地址") && message.contains("须填写数字"),
+        "{message}"
+    );
+    assert_eq!(
+        app.case_count().await,
+        before + 1,
+        "only the good one filed"
+    );
 }

@@ -366,20 +366,47 @@ async fn a_bad_kind_and_a_duplicate_key_refuse_the_whole_workbook_naming_sheet_r
 }
 
 #[tokio::test]
-async fn a_workbook_from_before_the_form_field_sheet_still_imports_and_leaves_items_without_fields()
-{
+async fn a_workbook_from_before_the_form_field_sheet_still_imports_and_items_keep_their_fields() {
     let app = spawn_app().await;
     with_form_fields(&app).await;
     let admin = app.token(&app.people.admin).await;
+    let fields_before = form_fields_of(&app, app.item.id).await;
+    assert_eq!(fields_before.len(), 3);
 
     let mut sheets = read_workbook(&export(&app, &admin).await);
     sheets.retain(|(name, _)| name != FORM_SHEET);
     let (status, summary) = import(&app, &admin, write_workbook(&sheets)).await;
     assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(summary["updated"], 0, "{summary}");
+    assert_eq!(summary["unchanged"], 3, "{summary}");
+    assert_eq!(form_fields_of(&app, app.item.id).await, fields_before);
+
+    // An edit in such a workbook is applied, and the fields stay.
+    let code = app.item.guide.code.clone();
+    let items = sheet(&mut sheets, "事项");
+    let name_column = items[0]
+        .iter()
+        .position(|h| text(h) == "事项名称")
+        .expect("name column");
+    let row = items
+        .iter()
+        .position(|r| r.iter().any(|c| text(c) == code))
+        .expect("the item's row");
+    set(
+        &mut sheets,
+        "事项",
+        (row, name_column),
+        "食品经营许可（新办，旧模板）",
+    );
+    let (status, summary) = import(&app, &admin, write_workbook(&sheets)).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
     assert_eq!(summary["updated"], 1, "{summary}");
-    assert_eq!(summary["unchanged"], 2, "{summary}");
-    assert!(
-        form_fields_of(&app, app.item.id).await.is_empty(),
-        "an import replaces the whole guide: no sheet, no form fields"
+    assert_eq!(form_fields_of(&app, app.item.id).await, fields_before);
+    let (_, item) = app
+        .get(None, &format!("/api/v1/items/{}", app.item.id))
+        .await;
+    assert_eq!(
+        item["guide"]["name"], "食品经营许可（新办，旧模板）",
+        "{item}"
     );
 }

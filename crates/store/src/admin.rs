@@ -338,6 +338,8 @@ impl Store {
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
+                    let after = load_staff(conn, id).await?;
+                    let handed_on = crate::cases::hand_on_held_cases(conn, &after, now).await?;
                     let mut detail = serde_json::json!({
                         "name": name, "from_roles": roles_to_text(&before.roles), "roles": roles,
                         "phone_changed": before.phone != phone,
@@ -345,6 +347,9 @@ impl Store {
                     if department_id != before.department_id {
                         detail["from_department_id"] = before.department_id.into();
                         detail["department_id"] = department_id.into();
+                    }
+                    if !handed_on.is_empty() {
+                        detail["cases_handed_on"] = handed_on.into();
                     }
                     audit::append(
                         conn,
@@ -358,7 +363,7 @@ impl Store {
                         },
                     )
                     .await?;
-                    load_staff(conn, id).await
+                    Ok(after)
                 })
             })
             .await;

@@ -83,6 +83,10 @@ pub struct CaseEvent {
 pub struct Applied {
     pub case: Case,
     pub event: CaseEvent,
+    /// The answer recorded for an earlier request with the same idempotency
+    /// key, given again: this request changed nothing.
+    #[serde(skip)]
+    pub replayed: bool,
 }
 
 /// What a command's decision function sees, read together in one query
@@ -309,6 +313,45 @@ async fn route(
     }
 }
 
+/// Inside a write job, after a staff member's department or roles changed:
+/// the open cases they hold and can no longer work on (another department,
+/// or the pending step's role gone) go to the posts' holders now, and
+/// their versions move on so that a command decided before is decided
+/// again. Returns the ids of the cases handed on.
+pub(crate) async fn hand_on_held_cases(
+    conn: &mut Conn,
+    staff: &StaffMember,
+    now: Timestamp,
+) -> Result<Vec<i64>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, department_id, pending_role FROM cases \
+         WHERE assignee_id = $1 AND pending_role IS NOT NULL ORDER BY id",
+    )
+    .bind(staff.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut handed_on = Vec::new();
+    for row in rows {
+        let department_id: i64 = row.try_get("department_id")?;
+        let role = Role::parse(&row.try_get::<String, _>("pending_role")?);
+        if department_id == staff.department_id && role.is_some_and(|r| staff.has(r)) {
+            continue;
+        }
+        let id: i64 = row.try_get("id")?;
+        let holder = route(conn, department_id, role).await?;
+        sqlx::query(
+            "UPDATE cases SET assignee_id = $1, version = version + 1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(holder)
+        .bind(micros(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        handed_on.push(id);
+    }
+    Ok(handed_on)
+}
+
 /// One transition to record in a case's timeline.
 struct NewEvent<'a> {
     case_id: i64,
@@ -505,7 +548,11 @@ impl TransitionWrite {
             updated_at: now,
             ..case
         };
-        Applied { case, event }
+        Applied {
+            case,
+            event,
+            replayed: false,
+        }
     }
 }
 
@@ -716,7 +763,7 @@ impl Store {
         let calendars = Arc::clone(&self.calendars);
         let backend = self.backend();
         let caches = Arc::clone(&self.caches);
-        self.write_once(idempotency, now, move |conn| {
+        let answer = self.write_once(idempotency, now, move |conn| {
             Box::pin(async move {
                 let item = load_item(conn, new.item_id).await.map_err(|e| match e {
                     StoreError::NotFound { .. } => StoreError::Domain(DomainError::invalid("item_id", "所申请的事项不存在")),
@@ -725,8 +772,7 @@ impl Store {
                 if item.status != ItemStatus::Published {
                     return Err(DomainError::ItemNotPublished.into());
                 }
-                // The item's own form fields: the first problem is refused
-                // (the pages check the whole form before submitting).
+                // The item's own form fields, every problem at once.
                 let text_of = |key: &str| match new.form.get(key) {
                     Some(serde_json::Value::String(s)) => Some(s.clone()),
                     Some(serde_json::Value::Number(n)) => Some(n.to_string()),
@@ -741,8 +787,8 @@ impl Store {
                 let value_of = |key: &str| {
                     values.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_deref())
                 };
-                if let Err(mut errors) = onewindow_core::catalog::check_form(&item.guide.form_fields, value_of) {
-                    return Err(DomainError::Invalid(errors.remove(0)).into());
+                if let Err(errors) = onewindow_core::catalog::check_form(&item.guide.form_fields, value_of) {
+                    return Err(DomainError::invalid_fields(errors).into());
                 }
                 let clerk_name = match new.registered_by {
                     Some(clerk) => {
@@ -881,10 +927,14 @@ impl Store {
                     submitted_at: now,
                     updated_at: now,
                 };
-                Ok(Applied { case, event })
+                Ok(Applied { case, event, replayed: false })
             })
         })
-        .await
+        .await?;
+        Ok(Applied {
+            replayed: answer.replayed,
+            ..answer.value
+        })
     }
 
     /// Applies a command with optimistic concurrency.
@@ -914,7 +964,10 @@ impl Store {
         if let Some(key) = &idempotency
             && let Some(applied) = self.idempotent_answer::<Applied>(key).await?
         {
-            return Ok(applied);
+            return Ok(Applied {
+                replayed: true,
+                ..applied
+            });
         }
         const ATTEMPTS: usize = 8;
         let backend = self.backend();
@@ -963,6 +1016,10 @@ impl Store {
                     Box::pin(write_transition(conn, write, backend, caches))
                 })
                 .await
+                .map(|answer| Applied {
+                    replayed: answer.replayed,
+                    ..answer.value
+                })
             };
             match result {
                 Err(e) if is_stale_audit_head(&e) && attempt < ATTEMPTS => continue,

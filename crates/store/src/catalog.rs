@@ -42,6 +42,10 @@ pub struct ImportRow {
     pub department_code: String,
     pub status: ItemStatus,
     pub guide: Guide,
+    /// The source did not carry application form fields (a workbook exported
+    /// before they existed): an item already in the catalog keeps its own,
+    /// and `guide.form_fields` is ignored for it.
+    pub keep_form_fields: bool,
 }
 
 /// What an import did.
@@ -81,13 +85,9 @@ fn search_text(guide: &Guide) -> String {
 }
 
 fn validated(guide: &Guide) -> Result<(), StoreError> {
-    guide.validate().map_err(|errors| {
-        let first = errors
-            .into_iter()
-            .next()
-            .expect("validate returns at least one error");
-        StoreError::Domain(DomainError::Invalid(first))
-    })
+    guide
+        .validate()
+        .map_err(|errors| StoreError::Domain(DomainError::invalid_fields(errors)))
 }
 
 async fn insert_item(
@@ -356,16 +356,27 @@ impl Store {
                     .as_ref()
                     .map(item_from)
                     .transpose()?;
+                    let kept;
+                    let guide = match &existing {
+                        Some(item) if row.keep_form_fields => {
+                            kept = Guide {
+                                form_fields: item.guide.form_fields.clone(),
+                                ..row.guide.clone()
+                            };
+                            &kept
+                        }
+                        _ => &row.guide,
+                    };
                     match existing {
                         Some(item)
-                            if item.guide == row.guide
+                            if item.guide == *guide
                                 && item.status == row.status
                                 && item.department_id == department_id =>
                         {
                             summary.unchanged += 1;
                         }
                         Some(item) => {
-                            update_item(conn, item.id, department_id, row.status, &row.guide, now)
+                            update_item(conn, item.id, department_id, row.status, guide, now)
                                 .await?;
                             summary.updated += 1;
                         }

@@ -14,6 +14,7 @@
 
 use std::sync::Arc;
 
+use futures::TryStreamExt;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use onewindow_core::DomainError;
@@ -319,6 +320,15 @@ async fn calendar_changed(
 /// Recomputes, inside a write job, the schedules whose counting period
 /// (after the start day, through the due day) contains a day in `from..=to`,
 /// records each move, and counts the open deadlines they carry.
+///
+/// Supervision judges again at its next tick only the deadlines on the
+/// schedules that did not move later: a due day moved earlier brings the
+/// warning and the overdue day earlier, and a day closed inside a period
+/// counted in natural days leaves the due day but brings the warning earlier
+/// (it counts working days). A due day moved later keeps its next check, which
+/// can only be early: that tick finds nothing and sets the new one. So a
+/// closure inside a million periods rewrites the schedules, not the million
+/// deadlines.
 pub(crate) async fn recompute(
     conn: &mut Conn,
     backend: Backend,
@@ -334,19 +344,24 @@ pub(crate) async fn recompute(
         old: String,
         due: String,
     }
-    let rows = sqlx::query(
+    #[derive(Serialize)]
+    struct Recheck {
+        id: i64,
+    }
+    let mut calendars: std::collections::HashMap<String, Arc<ChinaCalendar>> = Default::default();
+    let (mut examined, mut moved_count) = (0u64, 0u64);
+    let mut moved: Vec<Moved> = Vec::new();
+    let mut recheck: Vec<Recheck> = Vec::new();
+    // Streamed: a change can touch a million schedules.
+    let mut rows = sqlx::query(
         "SELECT s.id, s.region, s.start_on, s.amount, s.unit, s.pauses, s.due_on, \
          (SELECT COUNT(*) FROM object_deadlines d WHERE d.schedule_id = s.id AND d.state <> 'ended') AS open \
          FROM deadline_schedules s WHERE s.due_on >= $1 AND s.start_on < $2",
     )
     .bind(date_text(from))
     .bind(date_text(to))
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut calendars: std::collections::HashMap<String, Arc<ChinaCalendar>> = Default::default();
-    let (mut examined, mut moved_count) = (0u64, 0u64);
-    let mut moved: Vec<Moved> = Vec::new();
-    for row in &rows {
+    .fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await? {
         let bad = |what: &str| StoreError::Backend(format!("bad {what} in deadline_schedules"));
         let region: String = row.try_get("region")?;
         let unit: String = row.try_get("unit")?;
@@ -367,18 +382,20 @@ pub(crate) async fn recompute(
             .or_insert_with(|| book.for_region(&region));
         let due = date_text(deadline.due(calendar.as_ref()));
         examined += open;
+        let id = row.try_get("id")?;
+        // ISO dates compare as text.
+        if due <= old {
+            recheck.push(Recheck { id });
+        }
         if due != old {
             moved_count += open;
-            moved.push(Moved {
-                id: row.try_get("id")?,
-                old,
-                due,
-            });
+            moved.push(Moved { id, old, due });
         }
     }
+    drop(rows);
+    let [schedules, changes, recheck_statement] = recompute_statements(backend);
     if !moved.is_empty() {
         let json = serde_json::to_string(&moved).map_err(StoreError::backend)?;
-        let [schedules, changes, recheck] = recompute_statements(backend);
         sqlx::query(sqlx::AssertSqlSafe(schedules))
             .bind(&json)
             .execute(&mut *conn)
@@ -389,8 +406,10 @@ pub(crate) async fn recompute(
             .bind(reason)
             .execute(&mut *conn)
             .await?;
-        // Supervision judges the moved deadlines again at its next tick.
-        sqlx::query(sqlx::AssertSqlSafe(recheck))
+    }
+    if !recheck.is_empty() {
+        let json = serde_json::to_string(&recheck).map_err(StoreError::backend)?;
+        sqlx::query(sqlx::AssertSqlSafe(recheck_statement))
             .bind(&json)
             .bind(date_text(onewindow_core::calendar::civil_date(now)))
             .execute(&mut *conn)
@@ -404,8 +423,9 @@ pub(crate) async fn recompute(
 }
 
 /// The statements that apply moved schedules ($1: JSON of the moves): their
-/// due days, a change record for each ($2: now, $3: the reason), and a check
-/// today of the open deadlines on them (the third statement: $2 is today).
+/// due days, a change record for each ($2: now, $3: the reason); and the one
+/// that checks today the open deadlines on the schedules of $1 (ids only; $2
+/// is today).
 fn recompute_statements(backend: Backend) -> [String; 3] {
     let (source, id, old, due) = match backend {
         Backend::Sqlite => (

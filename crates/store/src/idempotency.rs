@@ -230,13 +230,16 @@ impl Store {
         key: Option<IdempotencyKey>,
         now: Timestamp,
         job: F,
-    ) -> Result<T, StoreError>
+    ) -> Result<Once<T>, StoreError>
     where
         T: Serialize + DeserializeOwned + Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
         let Some(key) = key else {
-            return self.write(job).await;
+            return Ok(Once {
+                value: self.write(job).await?,
+                replayed: false,
+            });
         };
         self.write(move |conn| {
             Box::pin(async move {
@@ -251,7 +254,12 @@ impl Store {
                         return Err(StoreError::IdempotencyMismatch);
                     }
                     let response: String = row.try_get("response")?;
-                    return serde_json::from_str(&response).map_err(StoreError::backend);
+                    return serde_json::from_str(&response)
+                        .map(|value| Once {
+                            value,
+                            replayed: true,
+                        })
+                        .map_err(StoreError::backend);
                 }
                 let result = job(conn).await?;
                 let response = serde_json::to_string(&result).map_err(StoreError::backend)?;
@@ -266,9 +274,20 @@ impl Store {
                 .bind(micros(now))
                 .execute(&mut *conn)
                 .await?;
-                Ok(result)
+                Ok(Once {
+                    value: result,
+                    replayed: false,
+                })
             })
         })
         .await
     }
+}
+
+/// What [`Store::write_once`] answers.
+#[derive(Debug)]
+pub struct Once<T> {
+    pub value: T,
+    /// The first request's result given again: `job` did not run.
+    pub replayed: bool,
 }

@@ -259,6 +259,7 @@ fn row(department_code: &str, code: &str, name: &str) -> ImportRow {
         department_code: department_code.into(),
         status: ItemStatus::Published,
         guide: guide(code, name),
+        keep_form_fields: false,
     }
 }
 

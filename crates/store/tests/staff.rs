@@ -533,3 +533,90 @@ async fn a_window_is_read_back_by_its_id() {
     })
     .await;
 }
+
+/// A handler who gives up the post keeps no case: the cases waiting at
+/// their step go to the department's other handler, whose queue shows them;
+/// and one who moves to another department takes none along. Each hand-over
+/// is in the person's audit entry, and the case's version moves on.
+#[tokio::test(flavor = "multi_thread")]
+async fn cases_held_by_someone_who_leaves_the_post_or_the_department_are_handed_on() {
+    for_each_backend(|store| async move {
+        let world = World::new(&store).await;
+        let case = submit(&store, world.item.id).await;
+        let accepted = act(&store, &world.clerk, &case, accept())
+            .await
+            .expect("accept")
+            .case;
+        assert_eq!(accepted.assignee_id, Some(world.handler_a.id));
+
+        // A becomes a reviewer: the case goes to B, the other handler.
+        store
+            .update_staff_profile(
+                admin(),
+                world.handler_a.id,
+                StaffProfile {
+                    roles: vec![Role::Reviewer],
+                    ..profile_of(&world.handler_a)
+                },
+                now(),
+            )
+            .await
+            .expect("change A's roles");
+        let handed = store.case(case.id).await.unwrap();
+        assert_eq!(handed.assignee_id, Some(world.handler_b.id));
+        assert_eq!(handed.version, accepted.version + 1);
+        let b = store.staff_member(world.handler_b.id).await.unwrap();
+        let queue = store.queue(&b, 50).await.unwrap();
+        assert!(queue.iter().any(|c| c.id == case.id), "{queue:?}");
+        let entry = store
+            .audit_entries("staff", &world.handler_a.id.to_string(), 1)
+            .await
+            .unwrap()
+            .remove(0);
+        let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap();
+        assert_eq!(detail["cases_handed_on"], serde_json::json!([case.id]));
+
+        // B moves to another department (the A/B post undone first): the
+        // department has no handler left, so the case waits unassigned in
+        // its queue rather than with someone who cannot act on it.
+        store
+            .set_backup(admin(), world.handler_a.id, None, now())
+            .await
+            .unwrap();
+        let housing = department(&store, "HSZJ", "衡山县住房和城乡建设局").await;
+        store
+            .update_staff(admin(), b.id, profile_of(&b), housing.id, now())
+            .await
+            .expect("move B");
+        assert_eq!(store.case(case.id).await.unwrap().assignee_id, None);
+
+        // A handler who keeps the post keeps the case.
+        let c = person(
+            &store,
+            world.department.id,
+            "handler_c",
+            "承办孙丽",
+            &[Role::Handler],
+        )
+        .await;
+        let second = submit(&store, world.item.id).await;
+        act(&store, &world.clerk, &second, accept())
+            .await
+            .expect("accept");
+        assert_eq!(store.case(second.id).await.unwrap().assignee_id, Some(c.id));
+        store
+            .update_staff_profile(
+                admin(),
+                c.id,
+                StaffProfile {
+                    name: "孙丽华".into(),
+                    ..profile_of(&c)
+                },
+                now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.case(second.id).await.unwrap().assignee_id, Some(c.id));
+    })
+    .await;
+}

@@ -9,10 +9,13 @@ mod common;
 
 use common::*;
 use jiff::Timestamp;
+use jiff::civil::date;
+use onewindow_core::calendar::{LimitUnit, OverrideKind, TimeLimit};
 use onewindow_core::card::{CardCommand, CardState, Responsibility, Sanction};
 use onewindow_core::staff::Role;
 use onewindow_core::supervision::{Channel, Level, SupervisionRules};
 use onewindow_store::cards::{CardFilter, NewAccountability};
+use onewindow_store::clock::NewOverride;
 use onewindow_store::{Store, StoreError};
 
 /// 10:00 in Shanghai on `day` (YYYY-MM-DD).
@@ -708,6 +711,128 @@ async fn a_finished_case_is_rated_once_and_a_poor_rating_earns_the_department_a_
             cards
                 .iter()
                 .any(|c| c.0.starts_with("anomaly:poor_rating:") && c.1 == Level::Yellow),
+            "{cards:?}"
+        );
+    })
+    .await;
+}
+
+/// A day a calendar change counts anew, by an admin on `at` for every region.
+async fn change_calendar(
+    store: &Store,
+    world: &World,
+    day: jiff::civil::Date,
+    kind: OverrideKind,
+    at: &str,
+) {
+    let admin = person(
+        store,
+        world.department.id,
+        "calendar_admin",
+        "日历管理周敏",
+        &[Role::Admin],
+    )
+    .await;
+    store
+        .add_override(
+            NewOverride {
+                region: String::new(),
+                date: day,
+                kind,
+                reason: "县政府通知调整办公日".into(),
+            },
+            admin.id,
+            on(at),
+        )
+        .await
+        .expect("the override is applied");
+}
+
+/// A day closed inside a period counted in natural days leaves its due day
+/// (Monday 30 November, 7 natural days from the 23rd) but brings its warning
+/// (two working days before) from Thursday to Wednesday: the tick warns on
+/// Wednesday. The closure moves the working-day case's due day later, and
+/// that case is warned on the new day, not before.
+#[tokio::test]
+async fn a_closure_brings_the_warning_of_a_natural_day_period_earlier() {
+    for_each_backend(|store| async move {
+        let world = World::new(&store).await;
+        let natural = published_item(
+            &store,
+            world.department.id,
+            onewindow_core::catalog::Guide {
+                promised_limit: TimeLimit {
+                    amount: 7,
+                    unit: LimitUnit::NaturalDays,
+                },
+                ..guide("000117002000", "食品经营许可（变更）")
+            },
+        )
+        .await;
+        let counted_in_working_days = accepted_case(&store, &world).await;
+        let case = submit(&store, natural.id).await;
+        let counted_in_natural_days = act(&store, &world.clerk, &case, accept())
+            .await
+            .expect("accept")
+            .case
+            .id;
+        let report = store.supervise(on("2026-11-23"), &[]).await.unwrap();
+        assert_eq!(report.issued_total(), 0, "{report:?}");
+
+        change_calendar(
+            &store,
+            &world,
+            date(2026, 11, 27),
+            OverrideKind::Closure,
+            "2026-11-24",
+        )
+        .await;
+        store.supervise(on("2026-11-25"), &[]).await.unwrap();
+        assert_eq!(
+            cards_of(&store, counted_in_natural_days).await,
+            vec![(
+                "due_soon:case_promised".to_string(),
+                Level::Warning,
+                CardState::Issued
+            )]
+        );
+        assert_eq!(cards_of(&store, counted_in_working_days).await, vec![]);
+
+        // Due Tuesday 1 December now: two working days remain from Thursday.
+        store.supervise(on("2026-11-26"), &[]).await.unwrap();
+        let cards = cards_of(&store, counted_in_working_days).await;
+        assert!(
+            cards.iter().any(|c| c.0 == "due_soon:case_promised"),
+            "{cards:?}"
+        );
+    })
+    .await;
+}
+
+/// An extra working day on Saturday 28 November brings the promised due day
+/// from Monday 30 to that Saturday: the yellow card comes on Sunday the 29th,
+/// though the tick that warned on Thursday had set the next check for the
+/// old overdue day.
+#[tokio::test]
+async fn an_extra_working_day_brings_the_yellow_card_earlier() {
+    for_each_backend(|store| async move {
+        let world = World::new(&store).await;
+        let case_id = accepted_case(&store, &world).await;
+        store.supervise(on("2026-11-26"), &[]).await.unwrap();
+        change_calendar(
+            &store,
+            &world,
+            date(2026, 11, 28),
+            OverrideKind::Workday,
+            "2026-11-27",
+        )
+        .await;
+        store.supervise(on("2026-11-29"), &[]).await.unwrap();
+        let cards = cards_of(&store, case_id).await;
+        assert!(
+            cards
+                .iter()
+                .any(|c| c.0 == "overdue:case_promised" && c.1 == Level::Yellow),
             "{cards:?}"
         );
     })

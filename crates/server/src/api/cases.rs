@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::idempotency::marked;
 use crate::auth::{MaybeUser, StaffUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{IdempotencyHeader, Json, Path, Query};
@@ -422,7 +423,10 @@ pub async fn apply(
             state.now(),
         )
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(receipt(&applied))).into_response())
+    Ok(marked(
+        applied.replayed,
+        (StatusCode::CREATED, axum::Json(receipt(&applied))),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = ApplicationRequest,
@@ -466,11 +470,13 @@ pub async fn register_at_window(
             state.now(),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(case_view(&state, applied.case).await?),
-    )
-        .into_response())
+    Ok(marked(
+        applied.replayed,
+        (
+            StatusCode::CREATED,
+            axum::Json(case_view(&state, applied.case).await?),
+        ),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -616,7 +622,7 @@ pub async fn applicant_action(
     State(state): State<AppState>,
     idempotency: IdempotencyHeader,
     Json(request): Json<ApplicantActionRequest>,
-) -> ApiResult<axum::Json<PublicCaseView>> {
+) -> ApiResult<Response> {
     let key = idempotency.for_request("public", "/api/v1/lookup/actions", &request);
     let applied = run_applicant_command(
         &state,
@@ -626,7 +632,10 @@ pub async fn applicant_action(
         key,
     )
     .await?;
-    Ok(axum::Json(public_view(&state, &applied.case).await?))
+    Ok(marked(
+        applied.replayed,
+        axum::Json(public_view(&state, &applied.case).await?),
+    ))
 }
 
 /// Applies a command of the applicant (withdraw, resubmit) to the case with
@@ -834,9 +843,12 @@ pub async fn act(
     Path(id): Path<i64>,
     idempotency: IdempotencyHeader,
     Json(request): Json<CommandRequest>,
-) -> ApiResult<axum::Json<CaseView>> {
+) -> ApiResult<Response> {
     let applied = run_command(&state, &user, id, request, &idempotency).await?;
-    Ok(axum::Json(case_view(&state, applied.case).await?))
+    Ok(marked(
+        applied.replayed,
+        axum::Json(case_view(&state, applied.case).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "cases", params(("id" = i64, Path)),

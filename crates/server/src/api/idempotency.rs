@@ -186,7 +186,18 @@ fn replay(answer: RecordedAnswer) -> Response {
     {
         headers.insert(header::CONTENT_TYPE, value);
     }
-    headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    marked(true, response)
+}
+
+/// `response`, marked as a replay when `replayed` (also for the routes whose
+/// handlers keep the key themselves).
+pub fn marked(replayed: bool, response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
     response
 }
 
