@@ -351,6 +351,38 @@ async fn keys_belong_to_their_caller() {
     assert_ne!(a.body["number"], b.body["number"]);
     assert_eq!(app.case_count().await, 2);
 
+    // Two applicants online who happen to pick one key: two cases; the
+    // first applicant's repeat gets their own answer again.
+    let apply = |body: Value| {
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .post(app.url("/api/v1/applications"))
+                .header("Idempotency-Key", "1")
+                .json(&body)
+                .send()
+                .await
+                .expect("POST");
+            let replayed = response.headers().contains_key("idempotent-replayed");
+            let (status, body) = support::json_of(response).await;
+            (status, body, replayed)
+        }
+    };
+    let mut other = case.clone();
+    other["applicant"]["name"] = json!("李四");
+    other["applicant"]["phone"] = json!("13907345678");
+    let (first_status, first, _) = apply(case.clone()).await;
+    let (second_status, second, _) = apply(other).await;
+    assert_eq!(first_status, StatusCode::CREATED, "{first}");
+    assert_eq!(second_status, StatusCode::CREATED, "{second}");
+    assert_ne!(first["number"], second["number"]);
+    let (again_status, again, replayed) = apply(case.clone()).await;
+    assert_eq!(again_status, StatusCode::CREATED, "{again}");
+    assert!(replayed);
+    assert_eq!(again["number"], first["number"]);
+    assert_eq!(app.case_count().await, 4);
+
     // The admin and a security admin open the same window under one key:
     // two windows.
     let admin_token = admin(&app).await;

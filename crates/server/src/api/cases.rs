@@ -394,6 +394,12 @@ fn receipt(applied: &Applied) -> Receipt {
     }
 }
 
+/// Whose idempotency keys an applicant's request uses: those of their phone
+/// number, so that two applicants who pick the same key do not meet.
+fn applicant_scope(phone: &str) -> String {
+    format!("applicant:{}", phone.trim())
+}
+
 #[utoipa::path(post, path = "/api/v1/applications", tag = "cases", request_body = ApplicationRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat the POST with the same key to get the same answer once")),
     responses((status = 201, body = Receipt), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
@@ -404,7 +410,7 @@ pub async fn apply(
 ) -> ApiResult<Response> {
     let (application, files) = read_application(&state, request).await?;
     let key = idempotency.for_request(
-        "public",
+        &applicant_scope(&application.applicant.phone),
         "/api/v1/applications",
         &idempotency_digest_body(&application, &files),
     );
@@ -623,7 +629,11 @@ pub async fn applicant_action(
     idempotency: IdempotencyHeader,
     Json(request): Json<ApplicantActionRequest>,
 ) -> ApiResult<Response> {
-    let key = idempotency.for_request("public", "/api/v1/lookup/actions", &request);
+    let key = idempotency.for_request(
+        &applicant_scope(&request.phone),
+        "/api/v1/lookup/actions",
+        &request,
+    );
     let applied = run_applicant_command(
         &state,
         &request.number,
