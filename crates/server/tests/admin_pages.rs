@@ -761,6 +761,55 @@ async fn departments_windows_people_backups_and_absence_are_kept_through_the_pag
 // The calendar
 
 #[tokio::test]
+async fn a_handler_who_leaves_the_post_hands_on_the_cases_and_the_page_says_so() {
+    let app = spawn_app().await;
+    let admin = Browser::of(&app, &app.people.admin).await;
+    let case_id = app.submit_at(jiff::Timestamp::now()).await;
+    app.accept_at(case_id, jiff::Timestamp::now()).await;
+    let handler_a = &app.people.handler_a;
+    assert_eq!(
+        app.store.case(case_id).await.unwrap().assignee_id,
+        Some(handler_a.id)
+    );
+
+    let saved = admin
+        .post(
+            &format!("/admin/staff/{}", handler_a.id),
+            &[
+                ("name", handler_a.name.as_str()),
+                ("role_reviewer", "1"),
+                ("phone", handler_a.phone.as_str()),
+                ("email", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = admin.follow(&saved).await;
+    assert!(page.contains("已转交本部门相应岗位人员办理"), "{page}");
+    let handed = app.store.case(case_id).await.unwrap().assignee_id;
+    assert!(
+        handed.is_some_and(|id| id != handler_a.id),
+        "the case went to another handler: {handed:?}"
+    );
+
+    // A change that leaves the post as it was says only that it was saved.
+    let renamed = admin
+        .post(
+            &format!("/admin/staff/{}", handler_a.id),
+            &[
+                ("name", "李明明"),
+                ("role_reviewer", "1"),
+                ("phone", handler_a.phone.as_str()),
+                ("email", ""),
+            ],
+        )
+        .await;
+    let page = admin.follow(&renamed).await;
+    assert!(page.contains("人员信息已保存"), "{page}");
+    assert!(!page.contains("已转交"), "{page}");
+}
+
+#[tokio::test]
 async fn an_override_is_listed_and_its_day_shown_closed_until_revoked() {
     let app = spawn_app().await;
     let admin = Browser::of(&app, &app.people.admin).await;

@@ -38,6 +38,15 @@ pub struct StaffProfile {
     pub email: String,
 }
 
+/// A staff member after a change of profile or department.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffChange {
+    pub member: StaffMember,
+    /// The open cases they held and could no longer work on, now with the
+    /// posts' holders (or waiting unassigned in the department's queue).
+    pub cases_handed_on: Vec<i64>,
+}
+
 /// Longest e-mail address accepted (RFC 5321's path limit).
 const MAX_EMAIL: usize = 254;
 
@@ -268,14 +277,15 @@ impl Store {
 
     /// Changes a staff member's name, roles, phone and e-mail. The last
     /// person holding the system administrator's role keeps it, so that the
-    /// system can still be administered.
+    /// system can still be administered. The open cases they can no longer
+    /// work on are handed on to the posts' holders in the same job.
     pub async fn update_staff_profile(
         &self,
         actor: String,
         id: i64,
         profile: StaffProfile,
         now: Timestamp,
-    ) -> Result<StaffMember, StoreError> {
+    ) -> Result<StaffChange, StoreError> {
         self.edit_staff(actor, id, profile, None, now).await
     }
 
@@ -290,7 +300,7 @@ impl Store {
         profile: StaffProfile,
         department_id: i64,
         now: Timestamp,
-    ) -> Result<StaffMember, StoreError> {
+    ) -> Result<StaffChange, StoreError> {
         self.edit_staff(actor, id, profile, Some(department_id), now)
             .await
     }
@@ -302,7 +312,7 @@ impl Store {
         profile: StaffProfile,
         department_id: Option<i64>,
         now: Timestamp,
-    ) -> Result<StaffMember, StoreError> {
+    ) -> Result<StaffChange, StoreError> {
         let name = profile.name.trim().to_string();
         if name.is_empty() {
             return Err(DomainError::invalid("name", "姓名不能为空").into());
@@ -349,7 +359,7 @@ impl Store {
                         detail["department_id"] = department_id.into();
                     }
                     if !handed_on.is_empty() {
-                        detail["cases_handed_on"] = handed_on.into();
+                        detail["cases_handed_on"] = handed_on.clone().into();
                     }
                     audit::append(
                         conn,
@@ -363,7 +373,10 @@ impl Store {
                         },
                     )
                     .await?;
-                    Ok(after)
+                    Ok(StaffChange {
+                        member: after,
+                        cases_handed_on: handed_on,
+                    })
                 })
             })
             .await;

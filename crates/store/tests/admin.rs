@@ -208,9 +208,9 @@ async fn roles_change_but_the_last_administrator_keeps_the_role() {
             )
             .await
             .expect("change the profile");
-        assert_eq!(changed.name, "李明明");
-        assert_eq!(changed.roles, vec![Role::Handler, Role::Reviewer]);
-        assert_eq!(changed.phone, "13807340002");
+        assert_eq!(changed.member.name, "李明明");
+        assert_eq!(changed.member.roles, vec![Role::Handler, Role::Reviewer]);
+        assert_eq!(changed.member.phone, "13807340002");
         assert_eq!(
             store.staff_emails(None).await.unwrap()[&handler.id],
             "li@hengshan.gov.cn"

@@ -471,10 +471,13 @@ async fn a_person_moves_department_only_once_out_of_every_a_b_post() {
             )
             .await
             .unwrap();
-        assert_eq!(moved.department_id, housing.id);
-        assert_eq!(moved.name, "乙某");
-        assert_eq!(moved.roles, vec![Role::Reviewer]);
-        assert_eq!(store.staff(Some(housing.id)).await.unwrap(), vec![moved]);
+        assert_eq!(moved.member.department_id, housing.id);
+        assert_eq!(moved.member.name, "乙某");
+        assert_eq!(moved.member.roles, vec![Role::Reviewer]);
+        assert_eq!(
+            store.staff(Some(housing.id)).await.unwrap(),
+            vec![moved.member]
+        );
         let entry = store
             .audit_entries("staff", &b.id.to_string(), 1)
             .await
@@ -550,7 +553,7 @@ async fn cases_held_by_someone_who_leaves_the_post_or_the_department_are_handed_
         assert_eq!(accepted.assignee_id, Some(world.handler_a.id));
 
         // A becomes a reviewer: the case goes to B, the other handler.
-        store
+        let changed = store
             .update_staff_profile(
                 admin(),
                 world.handler_a.id,
@@ -562,6 +565,7 @@ async fn cases_held_by_someone_who_leaves_the_post_or_the_department_are_handed_
             )
             .await
             .expect("change A's roles");
+        assert_eq!(changed.cases_handed_on, vec![case.id]);
         let handed = store.case(case.id).await.unwrap();
         assert_eq!(handed.assignee_id, Some(world.handler_b.id));
         assert_eq!(handed.version, accepted.version + 1);

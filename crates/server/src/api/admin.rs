@@ -487,7 +487,8 @@ pub async fn update_staff(
             request.department_id,
             state.now(),
         )
-        .await?;
+        .await?
+        .member;
     Ok(axum::Json(StaffView::from(&member)))
 }
 

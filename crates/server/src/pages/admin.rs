@@ -215,6 +215,9 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "window" => "窗口已保存。",
         "staff" => "工作人员已创建，可用所设密码登录。",
         "profile" => "人员信息已保存。",
+        "profile_handed_on" => {
+            "人员信息已保存。该人员岗位变动后不能再办理的在办件，已转交本部门相应岗位人员办理。"
+        }
         "password" => "密码已重置，该人员已在所有设备上退出登录，需用新密码重新登录。",
         "backup" => "B角设置已保存。",
         "absent" => "已登记不在岗，其待办工作由B角办理。",
@@ -2769,7 +2772,7 @@ pub async fn update_staff(
     };
     let outcome = async {
         let roles = ticked_roles(&pairs)?;
-        state
+        let changed = state
             .store
             .update_staff_profile(
                 StaffUser(member.clone()).scope(),
@@ -2783,7 +2786,11 @@ pub async fn update_staff(
                 state.now(),
             )
             .await?;
-        Ok("profile")
+        Ok(if changed.cases_handed_on.is_empty() {
+            "profile"
+        } else {
+            "profile_handed_on"
+        })
     }
     .await;
     staff_outcome(&state, &member, id, "profile", &pairs, outcome).await
