@@ -32,7 +32,7 @@ type Post = (i64, Role);
 #[derive(Default)]
 pub(crate) struct Caches {
     items: Mutex<HashMap<i64, Arc<ServiceItem>>>,
-    holders: Mutex<HashMap<Post, Fresh<Option<i64>>>>,
+    holders: Mutex<HashMap<Post, Fresh<Vec<i64>>>>,
     names: Mutex<HashMap<i64, Fresh<String>>>,
     /// Departments' region codes (the calendar their deadlines count on).
     regions: Mutex<HashMap<i64, Fresh<String>>>,
@@ -57,19 +57,19 @@ impl Caches {
             .insert(item.id, item);
     }
 
-    pub(crate) fn holder(&self, department_id: i64, role: Role) -> Option<Option<i64>> {
+    pub(crate) fn holders(&self, department_id: i64, role: Role) -> Option<Vec<i64>> {
         let holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
         holders
             .get(&(department_id, role))
             .filter(|(at, _)| at.elapsed() < STAFF_TTL)
-            .map(|(_, id)| *id)
+            .map(|(_, ids)| ids.clone())
     }
 
-    pub(crate) fn put_holder(&self, department_id: i64, role: Role, holder: Option<i64>) {
+    pub(crate) fn put_holders(&self, department_id: i64, role: Role, holders: Vec<i64>) {
         self.holders
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert((department_id, role), (Instant::now(), holder));
+            .insert((department_id, role), (Instant::now(), holders));
     }
 
     pub(crate) fn name(&self, staff_id: i64) -> Option<String> {

@@ -271,13 +271,13 @@ const EVENT_SELECT: &str = "SELECT e.id, e.case_id, e.action, e.from_state, e.to
     a.name AS actor_name, e.on_behalf_of, b.name AS on_behalf_name, e.at, e.detail \
     FROM case_events e LEFT JOIN staff a ON a.id = e.actor_id LEFT JOIN staff b ON b.id = e.on_behalf_of";
 
-/// The A post holder of `role` in a department: a person holding the role who
-/// is nobody's backup, else anyone holding it.
-async fn post_holder(
+/// The A post holders of `role` in a department, in id order: the people
+/// holding the role who are nobody's backup, else the first holding it.
+async fn post_holders(
     conn: &mut Conn,
     department_id: i64,
     role: Role,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Vec<i64>, StoreError> {
     let rows = sqlx::query(
         "SELECT s.id, s.roles, (SELECT COUNT(*) FROM staff a WHERE a.backup_id = s.id) AS backs_up \
          FROM staff s WHERE s.department_id = $1 ORDER BY s.id",
@@ -285,6 +285,7 @@ async fn post_holder(
     .bind(department_id)
     .fetch_all(&mut *conn)
     .await?;
+    let mut holders = Vec::new();
     let mut fallback = None;
     for row in rows {
         let roles: String = row.try_get("roles")?;
@@ -293,15 +294,46 @@ async fn post_holder(
         }
         let id: i64 = row.try_get("id")?;
         if row.try_get::<i64, _>("backs_up")? == 0 {
-            return Ok(Some(id));
+            holders.push(id);
+        } else {
+            fallback.get_or_insert(id);
         }
-        fallback.get_or_insert(id);
     }
-    Ok(fallback)
+    if holders.is_empty() {
+        holders.extend(fallback);
+    }
+    Ok(holders)
+}
+
+/// Of several holders of one post, the one holding the fewest open cases
+/// (the lowest id among equals), so that a department's handlers share the
+/// work; one holder (or none) needs no count.
+async fn least_loaded(conn: &mut Conn, holders: &[i64]) -> Result<Option<i64>, StoreError> {
+    if holders.len() <= 1 {
+        return Ok(holders.first().copied());
+    }
+    let placeholders: Vec<String> = (1..=holders.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT assignee_id, COUNT(*) AS open FROM cases \
+         WHERE assignee_id IN ({}) AND pending_role IS NOT NULL GROUP BY assignee_id",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for id in holders {
+        query = query.bind(*id);
+    }
+    let mut open: std::collections::HashMap<i64, i64> = Default::default();
+    for row in query.fetch_all(&mut *conn).await? {
+        open.insert(row.try_get("assignee_id")?, row.try_get("open")?);
+    }
+    Ok(holders
+        .iter()
+        .copied()
+        .min_by_key(|id| (open.get(id).copied().unwrap_or(0), *id)))
 }
 
 /// Routes the case's next work: the window's queue is shared by the
-/// department's clerks; a step goes to its post holder.
+/// department's clerks; a step goes to a holder of its post.
 async fn route(
     conn: &mut Conn,
     department_id: i64,
@@ -309,7 +341,10 @@ async fn route(
 ) -> Result<Option<i64>, StoreError> {
     match role {
         None | Some(Role::WindowClerk) => Ok(None),
-        Some(role) => post_holder(conn, department_id, role).await,
+        Some(role) => {
+            let holders = post_holders(conn, department_id, role).await?;
+            least_loaded(conn, &holders).await
+        }
     }
 }
 
@@ -1071,7 +1106,9 @@ impl Store {
         })
     }
 
-    /// The A post holder a case's next work goes to (see [`route`]).
+    /// The A post holder a case's next work goes to (see [`route`]); the
+    /// holders of a post are cached, their loads counted only when there
+    /// are several.
     async fn routed(
         &self,
         department_id: i64,
@@ -1080,13 +1117,21 @@ impl Store {
         let Some(role) = role.filter(|r| *r != Role::WindowClerk) else {
             return Ok(None);
         };
-        if let Some(holder) = self.caches.holder(department_id, role) {
-            return Ok(holder);
+        let holders = match self.caches.holders(department_id, role) {
+            Some(holders) => holders,
+            None => {
+                let mut conn = self.pool().acquire().await?;
+                let holders = post_holders(&mut conn, department_id, role).await?;
+                self.caches
+                    .put_holders(department_id, role, holders.clone());
+                holders
+            }
+        };
+        if holders.len() <= 1 {
+            return Ok(holders.first().copied());
         }
         let mut conn = self.pool().acquire().await?;
-        let holder = route(&mut conn, department_id, Some(role)).await?;
-        self.caches.put_holder(department_id, role, holder);
-        Ok(holder)
+        least_loaded(&mut conn, &holders).await
     }
 
     async fn staff_name(&self, staff_id: i64) -> Result<String, StoreError> {

@@ -624,3 +624,79 @@ async fn cases_held_by_someone_who_leaves_the_post_or_the_department_are_handed_
     })
     .await;
 }
+
+/// Two handlers of a department who are not each other's A/B hold a post
+/// each: the accepted cases go to whichever holds fewer open cases, so the
+/// work is shared, not all given to the first.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_handlers_of_a_department_share_its_cases() {
+    for_each_backend(|store| async move {
+        let housing = department(&store, "HSZJ", "衡山县住房和城乡建设局").await;
+        let clerk = person(
+            &store,
+            housing.id,
+            "zj_clerk",
+            "窗口吴敏",
+            &[Role::WindowClerk],
+        )
+        .await;
+        let first = person(
+            &store,
+            housing.id,
+            "zj_handler_1",
+            "承办郑涛",
+            &[Role::Handler],
+        )
+        .await;
+        let second = person(
+            &store,
+            housing.id,
+            "zj_handler_2",
+            "承办冯雪",
+            &[Role::Handler],
+        )
+        .await;
+        person(
+            &store,
+            housing.id,
+            "zj_reviewer",
+            "审核何平",
+            &[Role::Reviewer],
+        )
+        .await;
+        person(
+            &store,
+            housing.id,
+            "zj_approver",
+            "批准高峰",
+            &[Role::Approver],
+        )
+        .await;
+        let item = published_item(
+            &store,
+            housing.id,
+            guide("000117003000", "建筑工程施工许可"),
+        )
+        .await;
+
+        let mut assignees = Vec::new();
+        for _ in 0..4 {
+            let case = submit(&store, item.id).await;
+            let accepted = act(&store, &clerk, &case, accept())
+                .await
+                .expect("accept")
+                .case;
+            assignees.push(accepted.assignee_id);
+        }
+        assert_eq!(
+            assignees,
+            [
+                Some(first.id),
+                Some(second.id),
+                Some(first.id),
+                Some(second.id)
+            ]
+        );
+    })
+    .await;
+}
