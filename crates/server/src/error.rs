@@ -20,7 +20,7 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
-    /// Every field problem, when the whole input was checked at once.
+    /// Every field problem of an `invalid_input`.
     pub problems: Vec<Problem>,
 }
 
@@ -38,8 +38,9 @@ pub struct ErrorDetail {
     /// The input field concerned, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// For `invalid_input` from a check of a whole form or guide: every
-    /// field problem found (the first is also `field` and leads `message`).
+    /// For `invalid_input`: every field problem found, all of them when a
+    /// whole form or guide was checked (the first is also `field` and leads
+    /// `message`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
 }
@@ -63,8 +64,13 @@ impl ApiError {
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let (field, message) = (field.into(), message.into());
         ApiError {
-            field: Some(field.into()),
+            field: Some(field.clone()),
+            problems: vec![Problem {
+                field,
+                message: message.clone(),
+            }],
             ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
         }
     }
@@ -147,16 +153,14 @@ impl From<DomainError> for ApiError {
             code: e.code(),
             message: e.message(),
             field: e.field().map(str::to_string),
-            problems: match &e {
-                DomainError::InvalidFields(errors) => errors
-                    .iter()
-                    .map(|e| Problem {
-                        field: e.field.clone(),
-                        message: e.message.clone(),
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            },
+            problems: e
+                .problems()
+                .iter()
+                .map(|p| Problem {
+                    field: p.field.clone(),
+                    message: p.message.clone(),
+                })
+                .collect(),
         }
     }
 }

@@ -475,6 +475,11 @@ async fn the_application_form_asks_for_the_items_own_fields() {
     let (status, error) = app.post(None, "/api/v1/applications", &body, None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["error"]["field"], "form.shop_address");
+    assert_eq!(
+        error["error"]["problems"].as_array().map(Vec::len),
+        Some(1),
+        "{error}"
+    );
 
     // Every problem of the form at once, as the page shows them.
     body["form"] = json!({ "main_format": "小卖部", "area": "一百" });
